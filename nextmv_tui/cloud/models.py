@@ -1,0 +1,364 @@
+"""Wire models of the Nextmv run API, shared by the client and the local service.
+
+Two audiences, one set of models:
+- the local service dumps them (``to_wire``) and the official ``nextmv`` SDK must accept the
+  result: required strings are never null, ``format.output`` and ``run_type`` are always there,
+  datetimes end in ``Z``;
+- the client parses them tolerantly: extra fields are ignored and an unknown ``status_v2``
+  becomes ``RunStatus.UNKNOWN`` instead of an error.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+
+from nextmv_tui.cloud.status import RunStatus
+
+MAX_INLINE_BYTES = 5 * 1024 * 1024
+"""Inline JSON inputs and outputs above this size go through upload/download URLs."""
+
+MAX_PAYLOAD_BYTES = 500 * 1024 * 1024
+"""Largest input the API accepts at all."""
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def _format_utc(value: datetime) -> str:
+    text = _utc(value).astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[
+    datetime,
+    PlainSerializer(_format_utc, return_type=str, when_used="json"),
+]
+"""A datetime written as RFC 3339 with ``Z``; naive values are taken as UTC."""
+
+Status = Annotated[RunStatus, BeforeValidator(RunStatus.parse)]
+"""A status field that never fails to parse (unknown values map to UNKNOWN)."""
+
+InputType = Literal["json", "text", "csv-archive", "multi-file"]
+OutputType = Literal["json", "text", "csv-archive", "multi-file"]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock the models use."""
+    return datetime.now(timezone.utc)
+
+
+class WireModel(BaseModel):
+    """Base: ignore unknown fields, accept field names or aliases, dump by alias."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """JSON-ready dict as the server sends it (None values dropped)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# --- formats, run type, options -------------------------------------------------------
+
+
+class FormatInput(WireModel):
+    type: str = "json"
+
+
+class FormatOutput(WireModel):
+    type: str = "json"
+
+
+class Format(WireModel):
+    input: FormatInput = Field(default_factory=FormatInput)
+    output: FormatOutput = Field(default_factory=FormatOutput)
+
+
+OUTPUT_FOR_INPUT: dict[str, str] = {
+    "json": "json",
+    "text": "json",
+    "csv-archive": "csv-archive",
+    "multi-file": "multi-file",
+}
+"""The SDK's mirror rule: the output format that goes with an input format."""
+
+
+class RunTypeConfiguration(WireModel):
+    type: str = "standard"
+    definition_id: str = ""
+    reference_id: str = ""
+
+
+class OptionSummary(WireModel):
+    name: str
+    source: str = "run"
+    value: str = ""
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> str:
+        return value if isinstance(value, str) else str(value)
+
+
+class RunOptions(WireModel):
+    active_options: dict[str, Any] | None = None
+    request_options: dict[str, Any] | None = None
+    options_summary: list[OptionSummary] | None = None
+
+
+class RunTracking(WireModel):
+    cloned_run_id: str | None = None
+    input_id: str | None = None
+
+
+# --- run information ---------------------------------------------------------------------
+
+
+class Metadata(WireModel):
+    application_id: str = ""
+    application_instance_id: str = ""
+    application_version_id: str = ""
+    created_at: UtcDatetime
+    duration: float = 0
+    error: str = ""
+    format: Format = Field(default_factory=Format)
+    input_size: float = 0
+    output_size: float = 0
+    status_v2: Status = RunStatus.NONE
+    run_type: RunTypeConfiguration = Field(default_factory=RunTypeConfiguration)
+    execution_class: str | None = None
+    execution_duration: float | None = None
+    initiated_at: UtcDatetime | None = None
+    runtime: str | None = None
+    options: RunOptions | None = None
+    statistics: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+    queuing_priority: int | None = None
+    queuing_disabled: bool | None = None
+    tracking: RunTracking | None = None
+    experiment_id: str | None = None
+    batch_experiment_id: str | None = None
+    # Extension (local service; absent on Nextmv Cloud): when the run entered its status.
+    status_changed_at: UtcDatetime | None = None
+
+    @field_validator(
+        "application_id", "application_instance_id", "application_version_id", "error",
+        mode="before",
+    )
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class RunInformation(WireModel):
+    id: str
+    name: str = ""
+    description: str = ""
+    user_email: str = ""
+    metadata: Metadata
+
+    @field_validator("name", "description", "user_email", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @property
+    def status(self) -> RunStatus:
+        return self.metadata.status_v2
+
+
+class ErrorLog(WireModel):
+    error: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
+
+
+class RunResult(RunInformation):
+    """``GET …/runs/{run}``: run information plus the inline output (object or null)."""
+
+    output: dict[str, Any] | None = None
+    error_log: ErrorLog | None = None
+
+
+# --- queue and run lists -----------------------------------------------------------------
+
+
+class QueuedRun(WireModel):
+    """One entry of ``GET v1/account/queue``; every field is required by the SDK."""
+
+    id: str
+    user_email: str = ""
+    name: str = ""
+    description: str = ""
+    created_at: UtcDatetime
+    application_id: str = ""
+    application_instance_id: str = ""
+    application_version_id: str = ""
+    execution_class: str = ""
+    status_v2: Status = RunStatus.NONE
+    # Extensions (local service only; optional so Nextmv Cloud payloads parse).
+    queuing_priority: int | None = None
+    status_changed_at: UtcDatetime | None = None
+
+    @field_validator(
+        "user_email", "name", "description", "application_id", "application_instance_id",
+        "application_version_id", "execution_class", mode="before",
+    )
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class QueueResponse(WireModel):
+    runs: list[QueuedRun]
+
+
+class StatisticsSummary(WireModel):
+    status: str = ""
+    error: str | None = None
+    indicators: list[dict[str, Any]] | None = None
+
+
+class RunSummary(WireModel):
+    """One item of ``GET v1/applications/{app}/runs``."""
+
+    id: str
+    user_email: str = ""
+    name: str = ""
+    description: str = ""
+    created_at: UtcDatetime
+    application_id: str = ""
+    application_instance_id: str = ""
+    application_version_id: str = ""
+    run_type: RunTypeConfiguration = Field(default_factory=RunTypeConfiguration)
+    execution_class: str = ""
+    runtime: str = ""
+    status_v2: Status = RunStatus.NONE
+    queuing_priority: int | None = None
+    queuing_disabled: bool | None = None
+    options: dict[str, str] | None = None
+    request_options: dict[str, str] | None = None
+    statistics: StatisticsSummary | None = None
+
+
+class RunList(WireModel):
+    runs: list[RunSummary] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+    @field_validator("runs", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+
+class RunLog(WireModel):
+    log: str = ""
+
+
+class LiveLogItem(WireModel):
+    timestamp: UtcDatetime
+    log: str
+
+
+class LiveLogs(WireModel):
+    items: list[LiveLogItem] = Field(default_factory=list)
+    status_v2: Status = RunStatus.NONE
+    next_available_in_seconds: float = 1.0
+    next_page_token: str | None = None
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+# --- uploads, downloads, create ------------------------------------------------------------
+
+
+class UploadURL(WireModel):
+    upload_id: str
+    upload_url: str
+
+
+class DownloadURL(WireModel):
+    url: str
+
+
+class Queuing(WireModel):
+    priority: int | None = Field(default=None, ge=1, le=9)
+    disabled: bool | None = None
+
+
+class RunConfiguration(WireModel):
+    execution_class: str | None = None
+    format: Format | None = None
+    run_type: RunTypeConfiguration | None = None
+    queuing: Queuing | None = None
+    secrets_collection_id: str | None = None
+    integration_id: str | None = None
+
+
+class CreateRunRequest(WireModel):
+    """Body of ``POST v1/applications/{app}/runs``. Exactly one input field is set."""
+
+    input: dict[str, Any] | str | None = None
+    upload_id: str | None = None
+    input_id: str | None = None
+    name: str | None = None
+    description: str | None = None
+    options: dict[str, str] | None = None
+    configuration: RunConfiguration = Field(default_factory=RunConfiguration)
+    batch_experiment_id: str | None = None
+    tracking: RunTracking | None = None
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _stringify_options(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): v if isinstance(v, str) else _json_text(v) for k, v in value.items()}
+        return value
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+class CreateRunResponse(WireModel):
+    run_id: str
+
+
+# --- applications ---------------------------------------------------------------------------
+
+
+class Application(WireModel):
+    id: str
+    name: str = ""
+    description: str = ""
+    default_instance_id: str = ""
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+class CreateApplicationRequest(WireModel):
+    id: str | None = None
+    name: str
+    description: str | None = None
+
+
+class ErrorBody(WireModel):
+    error: str

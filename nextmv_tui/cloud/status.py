@@ -1,0 +1,48 @@
+"""Run status values as the Nextmv API spells them (lowercase), plus a tolerant parser.
+
+The server side only ever emits the six documented values. The client side maps anything
+else to ``UNKNOWN`` so that a new status added by Nextmv Cloud never crashes the monitor.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class RunStatus(str, Enum):
+    """``status_v2`` of a run. ``UNKNOWN`` is client-only: never sent on the wire."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    NONE = "none"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        """True once the run can no longer change (polling stops here)."""
+        return self in FINAL_STATUSES
+
+    @property
+    def is_cancelable(self) -> bool:
+        """Only queued and running runs can be canceled."""
+        return self in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    @classmethod
+    def parse(cls, value: object) -> RunStatus:
+        """Map a wire value to a status; unknown or malformed values become ``UNKNOWN``."""
+        if isinstance(value, RunStatus):
+            return value
+        if isinstance(value, str):
+            try:
+                return cls(value)
+            except ValueError:
+                return cls.UNKNOWN
+        if value is None:
+            return cls.NONE
+        return cls.UNKNOWN
+
+
+FINAL_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELED})
