@@ -98,3 +98,7 @@ class MalformedResponseError(NextmvError):
 
 class UploadAborted(NextmvError):
     """The user aborted an upload; nothing was created."""
+
+
+class PollTimeoutError(NextmvError):
+    """Polling gave up (max tries or max duration) before the run became final."""

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -42,6 +43,7 @@ def _format_utc(value: datetime) -> str:
 
 UtcDatetime = Annotated[
     datetime,
+    AfterValidator(_utc),
     PlainSerializer(_format_utc, return_type=str, when_used="json"),
 ]
 """A datetime written as RFC 3339 with ``Z``; naive values are taken as UTC."""

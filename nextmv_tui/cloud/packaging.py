@@ -1,15 +1,47 @@
 """Decide how a local path is sent as a run input, before any network call.
 
-CONTRACT SKELETON: filled by the core work.
+The matrix (mirrors the Nextmv SDK/CLI, see the API reference §4):
+
+- ``.json`` file: must parse (errors name line and column). An object whose compact JSON is
+  <= 5 MiB goes inline; a larger object or any other JSON value is uploaded as a JSON file.
+- other regular file: UTF-8 text is uploaded as ``text``; a gzip tar (``.tar.gz``/``.tgz``
+  or detected by content) is uploaded unchanged as ``multi-file``.
+- directory: its regular files packed into a temporary gzip tar (relative names, no
+  directory entries, ``inputs.tar.gz`` skipped), sent as ``multi-file``.
+- refused with ``InputError`` naming the path and the reason: missing, unreadable, empty,
+  binary non-archive, non-UTF-8 text, FIFO/device/socket, symlink loop, over 500 MB, empty
+  directory.
+
+Sizes are checked with ``stat`` before anything is read, and special files are never opened.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import codecs
+import errno
+import gzip
+import json
+import os
+import stat
+import tarfile
+import tempfile
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from nextmv_tui.cloud.errors import InputError
+from nextmv_tui.cloud.models import MAX_INLINE_BYTES, MAX_PAYLOAD_BYTES
+
 InputKind = Literal["json", "text", "multi-file"]
+
+GZIP_MAGIC = b"\x1f\x8b"
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+SKIPPED_NAME = "inputs.tar.gz"
+MAX_JSON_PARSE_BYTES = 64 * 1024 * 1024
+"""JSON files above this are checked without building the document (memory stays bounded)."""
+SNIFF_BYTES = 8192
+READ_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -22,6 +54,7 @@ class PackagedInput:
     inline: dict[str, Any] | None = None
     upload_path: Path | None = None  # file to PUT (may be a temporary tar.gz)
     temporary: bool = False  # upload_path is ours to delete
+    skipped: list[str] = field(default_factory=list)  # directory entries left out, with why
 
     @property
     def needs_upload(self) -> bool:
@@ -29,9 +62,244 @@ class PackagedInput:
 
     def cleanup(self) -> None:
         """Delete the temporary archive, if any."""
-        raise NotImplementedError
+        if self.temporary and self.upload_path is not None:
+            self.upload_path.unlink(missing_ok=True)
+
+    def describe(self) -> str:
+        """One line for people: what will be sent and how."""
+        how = "upload" if self.needs_upload else "inline"
+        return f"{self.source} as {self.input_format} ({_human(self.size)}, {how})"
 
 
 def package_input(path: Path) -> PackagedInput:
     """Validate and package ``path``; raises ``InputError`` naming the path and the reason."""
-    raise NotImplementedError
+    info = _stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        return _package_directory(path)
+    _check_regular(path, info)
+    return _package_file(path, info.st_size)
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+def _stat(path: Path) -> os.stat_result:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError(str(path), "broken symbolic link (no target)") from None
+        raise InputError(str(path), "no such file or directory") from None
+    except PermissionError:
+        raise InputError(str(path), "permission denied (cannot stat)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(str(path), "symbolic link loop") from None
+        raise InputError(str(path), f"cannot access: {exc.strerror or exc}") from None
+
+
+def _check_regular(path: Path, info: os.stat_result) -> None:
+    mode = info.st_mode
+    if stat.S_ISFIFO(mode):
+        raise InputError(str(path), "is a FIFO (named pipe), not a regular file")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        raise InputError(str(path), "is a device, not a regular file")
+    if stat.S_ISSOCK(mode):
+        raise InputError(str(path), "is a socket, not a regular file")
+    if not stat.S_ISREG(mode):
+        raise InputError(str(path), "is not a regular file")
+    if info.st_size == 0:
+        raise InputError(str(path), "is empty")
+    if info.st_size > MAX_PAYLOAD_BYTES:
+        raise InputError(
+            str(path), f"is {_human(info.st_size)}, over the {_human(MAX_PAYLOAD_BYTES)} limit"
+        )
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(SNIFF_BYTES)
+    except PermissionError:
+        raise InputError(str(path), "not readable (permission denied)") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _package_file(path: Path, size: int) -> PackagedInput:
+    head = _read_head(path)
+    name = path.name.lower()
+    if name.endswith(ARCHIVE_SUFFIXES) or head.startswith(GZIP_MAGIC):
+        _check_gzip_tar(path, head)
+        return PackagedInput(path, "multi-file", size, upload_path=path)
+    if b"\x00" in head:
+        raise InputError(str(path), "is a binary file, not JSON, text or a .tar.gz archive")
+    if name.endswith(".json"):
+        return _package_json(path, size)
+    _check_utf8(path)
+    return PackagedInput(path, "text", size, upload_path=path)
+
+
+def _check_gzip_tar(path: Path, head: bytes) -> None:
+    """A multi-file archive must really be a gzip-compressed tar with at least one member."""
+    if not head.startswith(GZIP_MAGIC):
+        if head[257:262] == b"ustar":
+            raise InputError(str(path), "is an uncompressed tar; compress it with gzip (.tar.gz)")
+        raise InputError(str(path), "is not a gzip archive (expected a .tar.gz)")
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            first = archive.next()
+    except (tarfile.TarError, OSError, EOFError, zlib.error, gzip.BadGzipFile):
+        raise InputError(str(path), "is gzip-compressed but not a valid tar archive") from None
+    if first is None:
+        raise InputError(str(path), "is an empty tar archive")
+
+
+def _package_json(path: Path, size: int) -> PackagedInput:
+    if size > MAX_JSON_PARSE_BYTES:
+        _check_large_json(path)
+        return PackagedInput(path, "json", size, upload_path=path)
+    raw = _read_all(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"is not valid UTF-8 (byte offset {exc.start})") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            str(path), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    if isinstance(document, dict):
+        compact = len(json.dumps(document, separators=(",", ":")).encode())
+        if compact <= MAX_INLINE_BYTES:
+            return PackagedInput(path, "json", compact, inline=document)
+    return PackagedInput(path, "json", size, upload_path=path)
+
+
+def _check_large_json(path: Path) -> None:
+    """Bounded-memory check of a big JSON file: UTF-8 and an object/array at the top level."""
+    _check_utf8(path)
+    with path.open("rb") as handle:
+        start = handle.read(SNIFF_BYTES).lstrip()
+        handle.seek(max(0, path.stat().st_size - SNIFF_BYTES))
+        end = handle.read().rstrip()
+    pairs = {b"{"[0]: b"}"[0], b"["[0]: b"]"[0]}
+    if not start or not end or start[0] not in pairs or end[-1] != pairs[start[0]]:
+        raise InputError(str(path), "invalid JSON: expected an object or array at the top level")
+
+
+def _read_all(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise InputError(str(path), "not readable (permission denied)") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+
+
+def _check_utf8(path: Path) -> None:
+    """Decode the file in chunks (constant memory); name the first bad byte."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(READ_CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    raise InputError(
+                        str(path), f"is not valid UTF-8 text (byte offset {offset + exc.start})"
+                    ) from None
+                if b"\x00" in chunk:
+                    raise InputError(str(path), "is a binary file (contains NUL bytes)")
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(str(path), "is not valid UTF-8 text (truncated at the end)") from None
+    except PermissionError:
+        raise InputError(str(path), "not readable (permission denied)") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+
+
+# --- directories -------------------------------------------------------------------------------
+
+
+def _package_directory(root: Path) -> PackagedInput:
+    files, skipped = _collect_files(root)
+    if not files:
+        raise InputError(str(root), "directory contains no regular files")
+    total = sum(size for _, _, size in files)
+    if total > MAX_PAYLOAD_BYTES:
+        raise InputError(
+            str(root), f"holds {_human(total)} of files, over the {_human(MAX_PAYLOAD_BYTES)} limit"
+        )
+    handle, name = tempfile.mkstemp(prefix="nextmv-tui-input-", suffix=".tar.gz")
+    archive_path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+            for arcname, file_path, _size in files:
+                _add_file(archive, file_path, arcname)
+        size = archive_path.stat().st_size
+    except BaseException:
+        archive_path.unlink(missing_ok=True)
+        raise
+    return PackagedInput(
+        root, "multi-file", size, upload_path=archive_path, temporary=True, skipped=skipped
+    )
+
+
+def _collect_files(root: Path) -> tuple[list[tuple[str, Path, int]], list[str]]:
+    """Regular files under ``root`` (symlinks to files followed, to directories not)."""
+    files: list[tuple[str, Path, int]] = []
+    skipped: list[str] = []
+
+    def walk_error(exc: OSError) -> None:
+        raise InputError(str(exc.filename or root), f"cannot list: {exc.strerror or exc}")
+
+    for current, dirnames, filenames in os.walk(root, onerror=walk_error, followlinks=False):
+        dirnames.sort()
+        base = Path(current)
+        for entry in sorted(filenames + [d for d in dirnames if (base / d).is_symlink()]):
+            file_path = base / entry
+            arcname = file_path.relative_to(root).as_posix()
+            if entry == SKIPPED_NAME:
+                skipped.append(f"{arcname} (the SDK's own archive name)")
+                continue
+            try:
+                info = file_path.stat()
+            except OSError as exc:
+                reason = "symbolic link loop" if exc.errno == errno.ELOOP else "broken link"
+                skipped.append(f"{arcname} ({reason})")
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                kind = "directory link" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+                skipped.append(f"{arcname} ({kind})")
+                continue
+            files.append((arcname, file_path, info.st_size))
+    return files, skipped
+
+
+def _add_file(archive: tarfile.TarFile, path: Path, arcname: str) -> None:
+    try:
+        with path.open("rb") as handle:
+            info = archive.gettarinfo(fileobj=handle, arcname=arcname)
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            archive.addfile(info, handle)
+    except PermissionError:
+        raise InputError(str(path), "not readable (permission denied)") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+
+
+def _human(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"

@@ -1,11 +1,22 @@
-"""The SDK's polling schedule as a pure, deterministic object. CONTRACT SKELETON."""
+"""The SDK's polling schedule as a pure, deterministic object, plus a poll-until-final loop.
+
+Schedule (nextmv 1.13 ``polling.poll``): sleep ``initial_delay``, then after try ``i``
+(1-based) sleep ``min(max_delay, delay + backoff * 2**i) + U(0, jitter)``; the jitter is
+added after the cap, as the SDK does. ``max_tries`` / ``max_duration`` < 0 mean no limit.
+Clock and random source are injected so tests are exact.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from nextmv_tui.cloud.errors import PollTimeoutError
+from nextmv_tui.cloud.status import RunStatus
 
 
 @dataclass(frozen=True)
@@ -29,7 +40,79 @@ class PollSchedule:
         rng: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        raise NotImplementedError
+        self.options = options or PollingOptions()
+        self._rng = rng
+        self._clock = clock
+        self._started: float | None = None
+
+    def initial_delay(self) -> float:
+        return max(0.0, self.options.initial_delay)
 
     def delay_after(self, attempt: int) -> float:
-        raise NotImplementedError
+        """Seconds to sleep after try ``attempt`` (1-based)."""
+        opts = self.options
+        exponent = min(max(attempt, 1), 60)
+        base = min(opts.max_delay, opts.delay + opts.backoff * 2.0**exponent)
+        return max(0.0, base + opts.jitter * self._rng())
+
+    def start(self) -> None:
+        """Start the max-duration clock."""
+        self._started = self._clock()
+
+    def elapsed(self) -> float:
+        if self._started is None:
+            return 0.0
+        return self._clock() - self._started
+
+    def tries_exhausted(self, tries: int) -> bool:
+        return self.options.max_tries >= 0 and tries >= self.options.max_tries
+
+    def expired(self) -> bool:
+        return self.options.max_duration >= 0 and self.elapsed() >= self.options.max_duration
+
+
+class HasStatus(Protocol):
+    @property
+    def status(self) -> RunStatus: ...
+
+
+T = TypeVar("T", bound=HasStatus)
+
+
+async def poll_until_final(
+    fetch: Callable[[], Awaitable[T]],
+    options: PollingOptions | None = None,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    stop: Callable[[], bool] | None = None,
+    on_update: Callable[[T], None] | None = None,
+    rng: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.monotonic,
+) -> T | None:
+    """Call ``fetch`` on the schedule until its ``status`` is succeeded, failed or canceled.
+
+    Returns the final value, or None when ``stop()`` became true. Raises ``PollTimeoutError``
+    when ``max_tries`` or ``max_duration`` runs out; errors from ``fetch`` propagate.
+    ``on_update`` sees every fetched value (progress display).
+    """
+    schedule = PollSchedule(options, rng=rng, clock=clock)
+    schedule.start()
+    await sleep(schedule.initial_delay())
+    tries = 0
+    while True:
+        if schedule.tries_exhausted(tries):
+            raise PollTimeoutError(f"run did not finish after {tries} polls")
+        if stop is not None and stop():
+            return None
+        value = await fetch()
+        tries += 1
+        if on_update is not None:
+            on_update(value)
+        if value.status.is_final:
+            return value
+        if schedule.expired():
+            raise PollTimeoutError(
+                f"run did not finish within {schedule.options.max_duration:g} s "
+                f"(last status: {value.status.value})"
+            )
+        await sleep(schedule.delay_after(tries))

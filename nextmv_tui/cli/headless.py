@@ -1,0 +1,275 @@
+"""Headless commands over the same core the TUI uses: ``queue``, ``submit``, ``cancel``.
+
+Results go to stdout, progress and errors to stderr; every failure is one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from nextmv_tui.cloud.client import NextmvClient
+from nextmv_tui.cloud.config import ClientConfig, resolve_config
+from nextmv_tui.cloud.errors import NextmvError
+from nextmv_tui.cloud.models import (
+    CreateRunRequest,
+    QueuedRun,
+    QueueResponse,
+    Queuing,
+    RunConfiguration,
+    RunInformation,
+)
+from nextmv_tui.cloud.packaging import package_input
+from nextmv_tui.cloud.polling import PollingOptions, poll_until_final
+from nextmv_tui.cloud.status import RunStatus
+
+ClientFactory = Callable[[ClientConfig], NextmvClient]
+
+
+def _default_factory(config: ClientConfig) -> NextmvClient:
+    return NextmvClient(config)
+
+
+client_factory: ClientFactory = _default_factory
+"""How handlers build their client; tests swap in one with a fault-injecting transport."""
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Register ``queue``, ``submit`` and ``cancel`` on an argparse subparsers object."""
+    queue = subparsers.add_parser(
+        "queue", help="print the account queue and exit", description="Print the account queue."
+    )
+    queue.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_connection(queue)
+    queue.set_defaults(handler=run_queue)
+
+    submit = subparsers.add_parser(
+        "submit",
+        help="submit a run and print its ID",
+        description="Submit PATH (JSON file, text file, directory or .tar.gz) as a new run.",
+    )
+    submit.add_argument("path", type=Path, metavar="PATH", help="input file or directory")
+    submit.add_argument("--app-id", required=True, help="application ID")
+    submit.add_argument("--instance-id", help="instance ID (default: the app's default)")
+    submit.add_argument("--name", help="run name")
+    submit.add_argument("--description", help="run description")
+    submit.add_argument(
+        "--option", action="append", type=_option, default=[], metavar="KEY=VALUE",
+        help="run option (repeatable)",
+    )
+    submit.add_argument("--execution-class", help="execution class")
+    submit.add_argument(
+        "--priority", type=_priority, metavar="1-9", help="queuing priority (1 is highest)"
+    )
+    submit.add_argument("--no-queuing", action="store_true", help="disable queuing for the run")
+    submit.add_argument("--batch-experiment-id", help="batch experiment to attach the run to")
+    submit.add_argument(
+        "--wait", action="store_true", help="poll until the run ends; exit 0 only on success"
+    )
+    submit.add_argument(
+        "--timeout", type=float, default=-1.0, metavar="S",
+        help="with --wait: give up after S seconds (default: no limit)",
+    )
+    _add_connection(submit)
+    submit.set_defaults(handler=run_submit)
+
+    cancel = subparsers.add_parser(
+        "cancel", help="cancel a queued or running run", description="Cancel a run."
+    )
+    cancel.add_argument("run_id", metavar="RUN_ID")
+    cancel.add_argument("--app-id", required=True, help="application ID")
+    _add_connection(cancel)
+    cancel.set_defaults(handler=run_cancel)
+
+
+def _add_connection(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument("--profile", help="profile in ~/.nextmv/config.yaml")
+    group.add_argument("--endpoint", help="API endpoint, e.g. https://api.cloud.nextmv.io")
+    group.add_argument("--api-key", help="API key (prefer NEXTMV_API_KEY or the config file)")
+
+
+def _option(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value
+
+
+def _priority(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to 9, got {text!r}")
+    return value
+
+
+# --- handlers ------------------------------------------------------------------------------------
+
+
+def run_queue(args: argparse.Namespace) -> int:
+    async def body(client: NextmvClient) -> int:
+        runs = await client.account_queue()
+        if args.json:
+            print(json.dumps(QueueResponse(runs=runs).to_wire(), indent=2))
+        else:
+            print(format_queue(runs))
+        return 0
+
+    return _run(args, body)
+
+
+def run_submit(args: argparse.Namespace) -> int:
+    try:
+        package = package_input(args.path)
+    except NextmvError as exc:
+        return _fail(exc)
+    try:
+        for note in package.skipped:
+            print(f"skipped {note}", file=sys.stderr)
+        request = _create_request(args)
+
+        async def body(client: NextmvClient) -> int:
+            progress = _Progress(sys.stderr) if package.needs_upload else None
+            run_id = await client.submit(
+                args.app_id, package, request, instance_id=args.instance_id, progress=progress
+            )
+            if progress is not None:
+                progress.finish()
+            print(run_id, flush=True)
+            if not args.wait:
+                return 0
+            return await _wait(client, args.app_id, run_id, args.timeout)
+
+        return _run(args, body)
+    finally:
+        package.cleanup()
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    async def body(client: NextmvClient) -> int:
+        await client.cancel_run(args.app_id, args.run_id)
+        print(f"canceled {args.run_id}", file=sys.stderr)
+        return 0
+
+    return _run(args, body)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace, body: Callable[[NextmvClient], Any]) -> int:
+    """Resolve the configuration, run ``body`` with a client, turn errors into one line."""
+    try:
+        config = resolve_config(api_key=args.api_key, endpoint=args.endpoint, profile=args.profile)
+    except NextmvError as exc:
+        return _fail(exc)
+
+    async def main() -> int:
+        async with client_factory(config) as client:
+            code: int = await body(client)
+            return code
+
+    try:
+        return asyncio.run(main())
+    except NextmvError as exc:
+        return _fail(exc)
+
+
+def _fail(exc: BaseException) -> int:
+    print(f"nextmv-tui: error: {' '.join(str(exc).split())}", file=sys.stderr)
+    return 1
+
+
+def _create_request(args: argparse.Namespace) -> CreateRunRequest:
+    queuing = None
+    if args.priority is not None or args.no_queuing:
+        queuing = Queuing(priority=args.priority, disabled=True if args.no_queuing else None)
+    return CreateRunRequest(
+        name=args.name,
+        description=args.description,
+        options=dict(args.option) or None,
+        configuration=RunConfiguration(execution_class=args.execution_class, queuing=queuing),
+        batch_experiment_id=args.batch_experiment_id,
+    )
+
+
+async def _wait(client: NextmvClient, app_id: str, run_id: str, timeout: float) -> int:
+    last: list[RunStatus] = []
+
+    def show(info: RunInformation) -> None:
+        if not last or last[-1] != info.status:
+            last.append(info.status)
+            print(f"{run_id}: {info.status.value}", file=sys.stderr, flush=True)
+
+    final = await poll_until_final(
+        lambda: client.run_information(app_id, run_id),
+        PollingOptions(max_duration=timeout),
+        on_update=show,
+    )
+    if final is None:  # pragma: no cover - no stop condition is given
+        return 1
+    if final.status == RunStatus.SUCCEEDED:
+        return 0
+    error = final.metadata.error
+    reason = f": {error}" if error else ""
+    return _fail(NextmvError(f"run {run_id} {final.status.value}{reason}"))
+
+
+class _Progress:
+    """Upload progress on stderr: redrawn in place on a terminal, a final line otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._last = (0, 0)
+
+    def __call__(self, sent: int, total: int) -> None:
+        self._last = (sent, total)
+        if self._tty:
+            pct = 100 * sent // total if total else 100
+            self._stream.write(f"\ruploading {pct:3d}% ({sent}/{total} bytes)")
+            self._stream.flush()
+
+    def finish(self) -> None:
+        sent, _total = self._last
+        prefix = "\r" if self._tty else ""
+        self._stream.write(f"{prefix}uploaded {sent} bytes\n")
+        self._stream.flush()
+
+
+def format_queue(runs: Sequence[QueuedRun], now: datetime | None = None) -> str:
+    """An aligned table: status, id, name, app, class, created (UTC)."""
+    if not runs:
+        return "queue is empty"
+    header = ("STATUS", "ID", "NAME", "APP", "CLASS", "CREATED")
+    rows = [header] + [
+        (
+            run.status_v2.value,
+            run.id,
+            _clip(run.name or "-", 40),
+            run.application_id or "-",
+            run.execution_class or "-",
+            run.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
+        )
+        for run in runs
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def _clip(text: str, limit: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

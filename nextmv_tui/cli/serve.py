@@ -1,0 +1,95 @@
+"""``nextmv-tui serve``: the local Nextmv-compatible run service in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nextmv_tui.service.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_DURATION, DEFAULT_PORT
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve",
+        help="run the local Nextmv-compatible run service",
+        description="Run the local Nextmv-compatible run service in the foreground. It prints "
+        "its endpoint and where its API key is kept (never the key itself).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="runs, uploads, API key and TLS files (default: the user data dir)",
+    )
+    parser.add_argument(
+        "--api-key", default=None,
+        help="API key clients must send (default: generated once, kept in DATA_DIR/api_key)",
+    )
+    parser.add_argument(
+        "--app", dest="apps", type=Path, action="append", default=[], metavar="DIR",
+        help="register an app folder containing app.yaml (repeatable)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+        help=f"runs executed at once (default {DEFAULT_CONCURRENCY}; 0 keeps every run queued)",
+    )
+    parser.add_argument(
+        "--max-duration", type=float, default=DEFAULT_MAX_DURATION, metavar="SECONDS",
+        help="longest a run may execute before it is stopped and failed "
+        f"(default {DEFAULT_MAX_DURATION:g}; 0 means no limit)",
+    )
+    parser.add_argument(
+        "--tls", action="store_true",
+        help="serve HTTPS with a self-signed certificate (needed by the official nextmv CLI)",
+    )
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from nextmv_tui.service.server import ServiceStartError, serve
+    from nextmv_tui.service.settings import ServiceSettings, default_data_dir
+
+    if args.concurrency < 0:
+        print("nextmv-tui serve: --concurrency must be 0 or more", file=sys.stderr)
+        return 2
+    if args.max_duration < 0:
+        print("nextmv-tui serve: --max-duration must be 0 (no limit) or more", file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print("nextmv-tui serve: --port must be between 0 and 65535", file=sys.stderr)
+        return 2
+    for app_dir in args.apps:
+        if not (app_dir / "app.yaml").is_file():
+            print(f"nextmv-tui serve: --app {app_dir}: no app.yaml in that folder", file=sys.stderr)
+            return 2
+    settings = ServiceSettings(
+        data_dir=args.data_dir or default_data_dir(),
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        app_dirs=tuple(args.apps),
+        concurrency=args.concurrency,
+        max_duration=args.max_duration or None,
+        tls=args.tls,
+    )
+
+    def announce(endpoint: str) -> None:
+        key_where = "given with --api-key" if args.api_key else f"in {settings.api_key_path}"
+        print(f"nextmv-tui local service at {endpoint}", flush=True)
+        print(f"API key: {key_where}", flush=True)
+        if settings.tls:
+            print(f"TLS certificate: {settings.tls_dir / 'cert.pem'}", flush=True)
+        print(f"data dir: {settings.data_dir}  (Ctrl+C to stop)", flush=True)
+
+    try:
+        serve(settings, announce)
+    except ServiceStartError as exc:
+        print(f"nextmv-tui serve: {exc}", file=sys.stderr)
+        return 1
+    return 0

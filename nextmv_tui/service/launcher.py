@@ -1,0 +1,167 @@
+"""Find the local service of a data dir, or start one in the background (for ``--local``).
+
+A healthy service advertised in ``data_dir/service.json`` is reused and left alone on
+``stop()``. Otherwise ``python -m nextmv_tui serve`` is spawned detached (own session, output
+to ``data_dir/service.log``) and ``stop()`` ends it. Queued runs live in the database, so a
+stopped service resumes them on its next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from nextmv_tui.service.settings import (
+    API_KEY_FILE,
+    DEFAULT_PORT,
+    SERVICE_FILE,
+    default_data_dir,
+    load_or_create_api_key,
+)
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+class LauncherError(Exception):
+    """The local service could not be found or started; the message says why and where."""
+
+
+@dataclass
+class LocalServiceHandle:
+    endpoint: str
+    api_key: str
+    started: bool
+    """True when this handle started the service (then ``stop()`` ends it)."""
+    data_dir: Path
+    verify: bool | str = True
+    """What an HTTP client should pass as ``verify`` (the cert path for ``--tls``)."""
+    pid: int | None = None
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop the service if we started it (SIGTERM, then SIGKILL after ``timeout``)."""
+        if not self.started or self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait(timeout)
+
+
+def read_service_file(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        info = json.loads((data_dir / SERVICE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and isinstance(info.get("endpoint"), str) else None
+
+
+def _pid_alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 1:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _healthy(endpoint: str, verify: bool | str, timeout: float = 2.0) -> bool:
+    try:
+        response = httpx.get(endpoint.rstrip("/") + "/healthz", timeout=timeout, verify=verify)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and response.json().get("service") == "nextmv-tui"
+
+
+def _key_accepted(endpoint: str, api_key: str, verify: bool | str) -> bool:
+    try:
+        response = httpx.get(
+            endpoint.rstrip("/") + "/v1/account/queue",
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=5.0,
+            verify=verify,
+        )
+    except httpx.HTTPError:
+        return False
+    return response.status_code != 401
+
+
+def _running(data_dir: Path) -> LocalServiceHandle | None:
+    info = read_service_file(data_dir)
+    if info is None or not _pid_alive(info.get("pid")):
+        return None
+    cert = info.get("cert")
+    verify: bool | str = cert if isinstance(cert, str) and cert else True
+    endpoint = str(info["endpoint"])
+    if not _healthy(endpoint, verify):
+        return None
+    key_file = info.get("api_key_file")
+    if not isinstance(key_file, str):
+        raise LauncherError(
+            f"the local service at {endpoint} (data dir {data_dir}) was started with an "
+            "explicit --api-key; pass that key yourself"
+        )
+    api_key = load_or_create_api_key(Path(key_file))
+    if not _key_accepted(endpoint, api_key, verify):
+        raise LauncherError(f"the local service at {endpoint} refuses the key in {key_file}")
+    return LocalServiceHandle(endpoint, api_key, False, data_dir, verify, info.get("pid"))
+
+
+def ensure_running(
+    data_dir: Path | None = None, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT
+) -> LocalServiceHandle:
+    """Reuse the healthy service of ``data_dir`` or start one; raises ``LauncherError``."""
+    data_dir = (data_dir or default_data_dir()).expanduser().resolve()
+    existing = _running(data_dir)
+    if existing is not None:
+        return existing
+    data_dir.mkdir(parents=True, exist_ok=True)
+    api_key = load_or_create_api_key(data_dir / API_KEY_FILE)
+    log_path = data_dir / "service.log"
+    argv = [sys.executable, "-m", "nextmv_tui", "serve", "--data-dir", str(data_dir),
+            "--port", str(port)]
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise LauncherError(
+                f"the local service exited with code {proc.returncode} while starting; "
+                f"see {log_path}:\n{_tail(log_path)}"
+            )
+        info = read_service_file(data_dir)
+        if info is not None and info.get("pid") == proc.pid:
+            endpoint = str(info["endpoint"])
+            if _healthy(endpoint, True, timeout=1.0):
+                return LocalServiceHandle(endpoint, api_key, True, data_dir, True, proc.pid, proc)
+        time.sleep(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    proc.wait(STOP_TIMEOUT)
+    raise LauncherError(f"the local service did not become healthy in {timeout:g} s; see {log_path}")
+
+
+def _tail(path: Path, lines: int = 10) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

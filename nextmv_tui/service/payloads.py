@@ -1,0 +1,168 @@
+"""Run payloads on disk: IDs, format sniffing, tar wrapping, log reading, presigned tokens.
+
+Everything here works on files so a 500 MB input or a long log is never held in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import string
+import tarfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GZIP_MAGIC = b"\x1f\x8b"
+INPUT_TYPES = ("json", "text", "csv-archive", "multi-file")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_id(prefix: str, length: int = 12) -> str:
+    """URL-safe ID (``run-`` + 12 of [a-z0-9]): safe to put raw into a path, as the SDK does."""
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def sniff_format(path: Path, small_limit: int) -> str:
+    """Format of an upload sent without one: gzip -> multi-file, JSON -> json, else text.
+
+    Files up to ``small_limit`` bytes are parsed; larger ones are judged by their first
+    non-blank byte so a 500 MB upload is never loaded.
+    """
+    if is_gzip(path):
+        return "multi-file"
+    size = path.stat().st_size
+    if size <= small_limit:
+        try:
+            json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            return "text"
+        return "json"
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip()
+    return "json" if head[:1] in (b"{", b"[") else "text"
+
+
+def input_file_name(input_format: str, gzipped: bool) -> str:
+    if gzipped:
+        return "input.tar.gz"
+    return "input.txt" if input_format == "text" else "input.json"
+
+
+def link_or_copy(src: Path, dest: Path) -> None:
+    """Hard-link an upload into the run dir (no copy of big files); copy across filesystems."""
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def tar_single_file(src: Path, arcname: str, dest: Path) -> Path:
+    """Wrap one file in a gzip tar (how the SDK expects any non-JSON download), once."""
+    if dest.exists() and dest.stat().st_mtime >= src.stat().st_mtime:
+        return dest
+    tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
+    with tarfile.open(tmp, "w:gz") as archive:
+        archive.add(src, arcname=arcname)
+    os.replace(tmp, dest)
+    return dest
+
+
+def read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+# --- logs ------------------------------------------------------------------------------
+
+
+def _entries(data: bytes) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for raw in data.splitlines():
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("log"), str):
+            items.append(entry)
+    return items
+
+
+def read_full_log(path: Path) -> str:
+    """Every log line of a run joined with newlines ("" when there is no log yet)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return ""
+    return "\n".join(str(entry["log"]) for entry in _entries(data))
+
+
+def read_log_since(
+    path: Path, offset: int, max_bytes: int | None
+) -> tuple[list[dict[str, Any]], int]:
+    """Complete lines from byte ``offset``; returns them and the offset to continue from.
+
+    A partly written last line is left for the next call. ``max_bytes`` None reads to the end
+    (the final response of a finished run must hold every remaining line).
+    """
+    try:
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read() if max_bytes is None else handle.read(max_bytes)
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n")
+    if end < 0:
+        return [], offset
+    complete = data[: end + 1]
+    return _entries(complete), offset + len(complete)
+
+
+# --- presigned URLs --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    media_type: str
+    expires_at: float
+
+
+class Presigner:
+    """Unguessable, expiring download tokens (in memory: a restart simply asks for new URLs)."""
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._tokens: dict[str, Download] = {}
+
+    def issue(self, path: Path, media_type: str) -> str:
+        now = time.time()
+        if len(self._tokens) > 1000:
+            self._tokens = {k: v for k, v in self._tokens.items() if v.expires_at > now}
+        token = secrets.token_urlsafe(32)
+        self._tokens[token] = Download(path, media_type, now + self._ttl)
+        return token
+
+    def resolve(self, token: str) -> Download | None:
+        entry = self._tokens.get(token)
+        if entry is None or entry.expires_at < time.time():
+            return None
+        return entry
+
+
+def remove_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()

@@ -1,0 +1,303 @@
+"""The run queue: execution classes with a concurrency limit, priority then age, cancel, recovery.
+
+Why it looks like this: the database is the queue (status 'queued', ordered by priority then
+insertion ``seq``), so nothing is lost on a crash; this class only holds the in-memory *slots*
+of runs it started. ``dispatch()`` is synchronous and runs on the event loop, so a slot is
+reserved (queued -> running in one conditional UPDATE) before any await: two dispatches can
+never over-fill a class, and a cancel racing a start is seen by whichever comes second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from nextmv_tui.service.settings import ServiceSettings
+from nextmv_tui.service.store import RunRecord, Store
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_ERROR = "interrupted: service restarted"
+
+
+class ExecutionLike(Protocol):
+    """What the scheduler needs of ``executor.Execution``."""
+
+    pid: int
+
+    async def wait(self) -> Any: ...
+
+    async def cancel(self, grace: float = 3.0) -> None: ...
+
+
+StartRun = Callable[[Any], Awaitable[ExecutionLike]]
+"""``executor.start_run``: takes a ``RunJob``; injectable so tests of the queue need no apps."""
+
+
+@dataclass
+class _Slot:
+    run_id: str
+    execution_class: str
+    execution: ExecutionLike | None = None
+    cancel_requested: bool = False
+    task: asyncio.Task[None] | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def append_log(run_dir: Path, line: str) -> None:
+    """Service-side log line (e.g. why a run could not start) in the run's ``logs.jsonl``."""
+    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    entry = json.dumps({"timestamp": stamp, "log": line})
+    with (run_dir / "logs.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(entry + "\n")
+
+
+class Scheduler:
+    """Starts queued runs when their class has room, records outcomes, cancels on request."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: ServiceSettings,
+        manifests: dict[str, Any],
+        start_run: StartRun | None = None,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._manifests = manifests
+        self._start_run = start_run
+        self._slots: dict[str, _Slot] = {}
+        self._closing = False
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def recover(self) -> list[RunRecord]:
+        """Runs left 'running' by a crash become failed; their process groups are killed."""
+        orphans = self._store.recover(time.time(), INTERRUPTED_ERROR)
+        for run in orphans:
+            append_log(self._settings.runs_dir / run.id, INTERRUPTED_ERROR)
+            _kill_stale_group(run)
+        return orphans
+
+    async def shutdown(self) -> None:
+        """Stop accepting work and end running apps (they become failed on the next start)."""
+        self._closing = True
+        slots = list(self._slots.values())
+        for slot in slots:
+            if slot.execution is not None:
+                with contextlib.suppress(Exception):
+                    await slot.execution.cancel(self._settings.cancel_grace)
+        for slot in slots:
+            if slot.task is not None:
+                slot.task.cancel()
+        for slot in slots:
+            if slot.task is not None:
+                with contextlib.suppress(BaseException):
+                    await slot.task
+
+    # --- queries -------------------------------------------------------------------------
+
+    def running_in(self, execution_class: str) -> int:
+        return sum(1 for slot in self._slots.values() if slot.execution_class == execution_class)
+
+    def class_is_full(self, execution_class: str) -> bool:
+        """True when a new run of this class would have to wait (for ``queuing.disabled``)."""
+        limit = self._settings.execution_classes[execution_class].concurrency
+        return self._store.count_active(execution_class) >= limit
+
+    # --- dispatch ------------------------------------------------------------------------
+
+    def dispatch(self) -> None:
+        """Start as many queued runs as the classes allow. Synchronous on purpose (see module)."""
+        if self._closing:
+            return
+        for name in self._store.queued_classes():
+            exec_class = self._settings.execution_classes.get(name)
+            if exec_class is None:
+                for run in self._store.next_queued(name, 1_000_000):
+                    self._fail(run.id, f"execution class {name!r} is no longer configured")
+                continue
+            free = exec_class.concurrency - self.running_in(name)
+            if free <= 0:
+                continue
+            for run in self._store.next_queued(name, free):
+                if not self._store.mark_running(run.id, time.time()):
+                    continue
+                slot = _Slot(run.id, name)
+                self._slots[run.id] = slot
+                slot.task = asyncio.get_running_loop().create_task(
+                    self._execute(slot, run), name=f"run {run.id}"
+                )
+
+    async def _execute(self, slot: _Slot, run: RunRecord) -> None:
+        try:
+            await self._execute_inner(slot, run)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never let a run task die silently
+            log.exception("run %s crashed the scheduler task", run.id)
+            self._fail(run.id, f"local service error while running: {exc}")
+        finally:
+            self._slots.pop(run.id, None)
+            slot.done.set()
+            if not self._closing:
+                self.dispatch()
+
+    async def _execute_inner(self, slot: _Slot, run: RunRecord) -> None:
+        run_dir = self._settings.runs_dir / run.id
+        manifest = self._manifests.get(run.app_id)
+        if manifest is None:
+            self._fail(
+                run.id,
+                f"application {run.app_id!r} has no code on this local service: start "
+                f"'nextmv-tui serve --app DIR' with the app's folder (containing app.yaml)",
+            )
+            return
+        try:
+            from nextmv_tui.service import executor
+        except ImportError as exc:
+            self._fail(run.id, f"the local executor is not available: {exc}")
+            return
+        start = self._start_run or executor.start_run
+        exec_class = self._settings.execution_classes[run.execution_class]
+        job = executor.RunJob(
+            run_id=run.id,
+            manifest=manifest,
+            input_path=run_dir / run.input_file,
+            input_format=run.input_format,
+            options=dict(run.options),
+            run_dir=run_dir,
+            max_duration=exec_class.max_duration,
+            execution_class=run.execution_class,
+        )
+        try:
+            execution = await start(job)
+        except Exception as exc:
+            self._fail(run.id, f"could not start the app: {exc}")
+            return
+        slot.execution = execution
+        if execution.pid > 1:
+            self._store.set_pid(run.id, execution.pid)
+        if slot.cancel_requested:
+            await execution.cancel(self._settings.cancel_grace)
+        outcome = await self._wait(execution, exec_class.max_duration)
+        if slot.cancel_requested:
+            self._store.finish(run.id, "canceled", now=time.time(), exit_code=outcome.exit_code)
+            return
+        output_path: Path | None = outcome.output_path
+        self._store.finish(
+            run.id,
+            str(outcome.status),
+            now=time.time(),
+            error=str(outcome.error or ""),
+            output_file=output_path.name if output_path is not None else None,
+            output_format=outcome.output_format or None,
+            output_size=int(outcome.output_size or 0),
+            statistics=outcome.statistics if isinstance(outcome.statistics, dict) else None,
+            exit_code=outcome.exit_code,
+        )
+
+    async def _wait(self, execution: ExecutionLike, max_duration: float | None) -> Any:
+        """The executor enforces ``max_duration``; this is only a backstop if it did not."""
+        if max_duration is None:
+            return await execution.wait()
+        backstop = max_duration + self._settings.cancel_grace + 30
+        waiter = asyncio.ensure_future(execution.wait())
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiter), backstop)
+        except asyncio.TimeoutError:
+            await execution.cancel(self._settings.cancel_grace)
+            return _Overrun(await waiter, max_duration)
+
+    def _fail(self, run_id: str, error: str) -> None:
+        append_log(self._settings.runs_dir / run_id, error)
+        self._store.finish(run_id, "failed", now=time.time(), error=error)
+
+    # --- cancel --------------------------------------------------------------------------
+
+    async def cancel(self, run_id: str) -> bool:
+        """Cancel a queued or running run; False if it was already final.
+
+        A queued run becomes canceled at once. A running one gets SIGTERM to its process
+        group, SIGKILL after the grace period, and is canceled when its process is gone;
+        this waits for that so the caller sees the final status.
+        """
+        slot = self._slots.get(run_id)
+        if slot is None:
+            if self._store.finish(run_id, "canceled", now=time.time()):
+                return True
+            slot = self._slots.get(run_id)
+            if slot is None:
+                return False
+        slot.cancel_requested = True
+        if slot.execution is not None:
+            await slot.execution.cancel(self._settings.cancel_grace)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(slot.done.wait(), self._settings.cancel_grace + 10)
+        return True
+
+
+@dataclass
+class _Overrun:
+    """Outcome of a run the backstop had to stop: failed, saying which limit it broke."""
+
+    inner: Any
+    max_duration: float
+    status: str = "failed"
+    output_path: Path | None = None
+    output_format: str = ""
+    output_size: int = 0
+    statistics: dict[str, Any] | None = None
+
+    @property
+    def error(self) -> str:
+        return f"run exceeded the maximum duration of {self.max_duration:g} s and was stopped"
+
+    @property
+    def exit_code(self) -> int | None:
+        code = getattr(self.inner, "exit_code", None)
+        return code if isinstance(code, int) else None
+
+
+def _kill_stale_group(run: RunRecord) -> None:
+    """Kill what is left of a run whose service died, if its process group still exists.
+
+    Guarded against PID reuse: the group leader must have started within a few seconds
+    after the run did (read from /proc; skipped where /proc is missing).
+    """
+    if run.pid is None or run.pid <= 1 or run.started_at is None:
+        return
+    started = _process_start_time(run.pid)
+    if started is None or not (run.started_at - 2 <= started <= run.started_at + 30):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(run.pid, signal.SIGKILL)
+
+
+def _process_start_time(pid: int) -> float | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    try:
+        ticks = int(fields[19])
+    except (IndexError, ValueError):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")

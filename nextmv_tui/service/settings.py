@@ -1,0 +1,126 @@
+"""Settings of the local run service, and the data-dir files it owns (API key, paths).
+
+One frozen object built by ``nextmv-tui serve`` (or a test) and handed to ``create_app``; nothing
+else reads the environment, so a test can run several services side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nextmv_tui.cloud.models import MAX_INLINE_BYTES, MAX_PAYLOAD_BYTES
+
+DEFAULT_PORT = 8765
+DEFAULT_CONCURRENCY = 2
+DEFAULT_MAX_DURATION = 3600.0
+DEFAULT_CLASS = "local"
+API_KEY_FILE = "api_key"
+SERVICE_FILE = "service.json"
+
+
+def default_data_dir() -> Path:
+    """The per-user data dir (platformdirs), e.g. ``~/.local/share/nextmv-tui``."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("nextmv-tui", appauthor=False))
+
+
+@dataclass(frozen=True)
+class ExecutionClass:
+    """A queue lane: at most ``concurrency`` runs at once, each for at most ``max_duration`` s.
+
+    ``concurrency`` 0 holds every run of the class queued (used by benchmarks).
+    """
+
+    name: str
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_duration: float | None = DEFAULT_MAX_DURATION
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    api_key: str | None = None
+    """Explicit key (``--api-key``); None means the generated one in ``data_dir/api_key``."""
+    app_dirs: tuple[Path, ...] = ()
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_duration: float | None = DEFAULT_MAX_DURATION
+    tls: bool = False
+    bundled_apps: bool = True
+    extra_classes: tuple[ExecutionClass, ...] = ()
+    upload_ttl: float = 15 * 60
+    max_inline_bytes: int = MAX_INLINE_BYTES
+    max_upload_bytes: int = MAX_PAYLOAD_BYTES
+    page_size: int = 100
+    cancel_grace: float = 3.0
+    user_email: str = "local@nextmv-tui"
+    execution_classes: dict[str, ExecutionClass] = field(init=False)
+
+    def __post_init__(self) -> None:
+        default = ExecutionClass(DEFAULT_CLASS, self.concurrency, self.max_duration)
+        classes = {DEFAULT_CLASS: default}
+        for extra in self.extra_classes:
+            classes[extra.name] = extra
+        object.__setattr__(self, "execution_classes", classes)
+        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().resolve())
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def api_key_path(self) -> Path:
+        return self.data_dir / API_KEY_FILE
+
+    @property
+    def service_file(self) -> Path:
+        return self.data_dir / SERVICE_FILE
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "runs.db"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
+
+    def prepare_dirs(self) -> None:
+        for path in (self.data_dir, self.runs_dir, self.uploads_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def resolve_api_key(self) -> str:
+        """The explicit key, else the stored one, else a new one written with mode 0600."""
+        if self.api_key:
+            return self.api_key
+        return load_or_create_api_key(self.api_key_path)
+
+
+def load_or_create_api_key(path: Path) -> str:
+    """Read the key file; create it (0600, atomically) when missing or empty."""
+    try:
+        key = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        key = ""
+    if key:
+        return key
+    key = "nxl-" + secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    os.replace(tmp, path)
+    return key

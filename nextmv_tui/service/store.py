@@ -1,0 +1,358 @@
+"""Durable run metadata: one SQLite database in WAL mode, one connection behind a lock.
+
+Why one locked connection: the service is one process whose handlers run on one event loop;
+each statement takes microseconds, so serialising them is simpler and safer than a pool, and
+every state change is a single conditional UPDATE (``WHERE status = ...``) so concurrent
+cancel/finish/dispatch can never move a run backwards. Payloads and logs live as files.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS applications (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    app_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    status_changed_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    input_format TEXT NOT NULL,
+    output_format TEXT NOT NULL,
+    input_file TEXT NOT NULL,
+    input_size INTEGER NOT NULL DEFAULT 0,
+    output_file TEXT,
+    output_size INTEGER NOT NULL DEFAULT 0,
+    execution_class TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 6,
+    queuing_disabled INTEGER NOT NULL DEFAULT 0,
+    options TEXT NOT NULL DEFAULT '{}',
+    run_type TEXT NOT NULL DEFAULT '{}',
+    error TEXT NOT NULL DEFAULT '',
+    statistics TEXT,
+    exit_code INTEGER,
+    pid INTEGER,
+    batch_experiment_id TEXT,
+    cloned_run_id TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_app ON runs (app_id, seq);
+CREATE INDEX IF NOT EXISTS runs_by_queue ON runs (status, execution_class, priority, seq);
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    token TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    size INTEGER
+);
+"""
+
+ACTIVE = ("queued", "running")
+
+
+@dataclass
+class RunRecord:
+    id: str
+    app_id: str
+    status: str
+    created_at: float
+    status_changed_at: float
+    input_format: str
+    output_format: str
+    input_file: str
+    execution_class: str
+    instance_id: str = ""
+    name: str = ""
+    description: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+    input_size: int = 0
+    output_file: str | None = None
+    output_size: int = 0
+    priority: int = 6
+    queuing_disabled: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+    run_type: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    statistics: dict[str, Any] | None = None
+    exit_code: int | None = None
+    pid: int | None = None
+    batch_experiment_id: str | None = None
+    cloned_run_id: str | None = None
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    id: str
+    name: str
+    description: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    id: str
+    app_id: str
+    token: str
+    created_at: float
+    expires_at: float
+    size: int | None
+
+
+_RUN_COLUMNS = (
+    "seq", "id", "app_id", "instance_id", "name", "description", "status", "created_at",
+    "status_changed_at", "started_at", "finished_at", "input_format", "output_format",
+    "input_file", "input_size", "output_file", "output_size", "execution_class", "priority",
+    "queuing_disabled", "options", "run_type", "error", "statistics", "exit_code", "pid",
+    "batch_experiment_id", "cloned_run_id",
+)
+_SELECT_RUN = "SELECT " + ", ".join(_RUN_COLUMNS) + " FROM runs"
+
+
+def _run_from_row(row: sqlite3.Row) -> RunRecord:
+    values = dict(zip(_RUN_COLUMNS, row, strict=True))
+    values["queuing_disabled"] = bool(values["queuing_disabled"])
+    values["options"] = json.loads(values["options"] or "{}")
+    values["run_type"] = json.loads(values["run_type"] or "{}")
+    values["statistics"] = json.loads(values["statistics"]) if values["statistics"] else None
+    return RunRecord(**values)
+
+
+class Store:
+    """Thread-safe access to ``runs.db``; every method is one short transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # --- applications ------------------------------------------------------------------
+
+    def upsert_application(self, app_id: str, name: str, description: str) -> None:
+        now = time.time()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO applications (id, name, description, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                " name = excluded.name, description = excluded.description,"
+                " updated_at = excluded.updated_at",
+                (app_id, name, description, now, now),
+            )
+
+    def create_application(self, app_id: str, name: str, description: str) -> bool:
+        """Insert a new application; False when the ID is taken."""
+        now = time.time()
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO applications (id, name, description, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?)",
+                (app_id, name, description, now, now),
+            )
+            return cursor.rowcount == 1
+
+    def get_application(self, app_id: str) -> AppRecord | None:
+        rows = self._query(
+            "SELECT id, name, description, created_at, updated_at FROM applications WHERE id = ?",
+            (app_id,),
+        )
+        return AppRecord(*rows[0]) if rows else None
+
+    def list_applications(self) -> list[AppRecord]:
+        rows = self._query(
+            "SELECT id, name, description, created_at, updated_at FROM applications ORDER BY id"
+        )
+        return [AppRecord(*row) for row in rows]
+
+    # --- runs --------------------------------------------------------------------------
+
+    def insert_run(self, run: RunRecord) -> None:
+        values = {name: getattr(run, name) for name in _RUN_COLUMNS if name != "seq"}
+        values["queuing_disabled"] = int(run.queuing_disabled)
+        values["options"] = json.dumps(run.options)
+        values["run_type"] = json.dumps(run.run_type)
+        values["statistics"] = json.dumps(run.statistics) if run.statistics is not None else None
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._tx() as db:
+            cursor = db.execute(
+                f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(values.values())
+            )
+            run.seq = int(cursor.lastrowid or 0)
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        rows = self._query(_SELECT_RUN + " WHERE id = ?", (run_id,))
+        return _run_from_row(rows[0]) if rows else None
+
+    def list_runs(self, app_id: str, before_seq: int | None, limit: int | None) -> list[RunRecord]:
+        """Runs of one app, newest first; keyset pagination on ``seq``."""
+        sql = _SELECT_RUN + " WHERE app_id = ?"
+        params: list[Any] = [app_id]
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            params.append(before_seq)
+        sql += " ORDER BY seq DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_run_from_row(row) for row in self._query(sql, tuple(params))]
+
+    def active_runs(self) -> list[RunRecord]:
+        """Queued and running runs of every app: running first, then queue order."""
+        rows = self._query(
+            _SELECT_RUN + " WHERE status IN ('queued', 'running')"
+            " ORDER BY status = 'queued', priority, seq"
+        )
+        return [_run_from_row(row) for row in rows]
+
+    def next_queued(self, execution_class: str, limit: int) -> list[RunRecord]:
+        """The next runs of a class in queue order: priority (1 first), then age."""
+        rows = self._query(
+            _SELECT_RUN + " WHERE status = 'queued' AND execution_class = ?"
+            " ORDER BY priority, seq LIMIT ?",
+            (execution_class, limit),
+        )
+        return [_run_from_row(row) for row in rows]
+
+    def count_active(self, execution_class: str) -> int:
+        rows = self._query(
+            "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
+            " AND execution_class = ?",
+            (execution_class,),
+        )
+        return int(rows[0][0])
+
+    def queued_classes(self) -> list[str]:
+        rows = self._query("SELECT DISTINCT execution_class FROM runs WHERE status = 'queued'")
+        return [str(row[0]) for row in rows]
+
+    def mark_running(self, run_id: str, now: float) -> bool:
+        """queued -> running; False if the run is no longer queued (canceled meanwhile)."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE runs SET status = 'running', started_at = ?, status_changed_at = ?"
+                " WHERE id = ? AND status = 'queued'",
+                (now, now, run_id),
+            )
+            return cursor.rowcount == 1
+
+    def set_pid(self, run_id: str, pid: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE runs SET pid = ? WHERE id = ?", (pid, run_id))
+
+    def finish(
+        self,
+        run_id: str,
+        status: str,
+        *,
+        now: float,
+        error: str = "",
+        output_file: str | None = None,
+        output_format: str | None = None,
+        output_size: int = 0,
+        statistics: dict[str, Any] | None = None,
+        exit_code: int | None = None,
+    ) -> bool:
+        """queued/running -> a final status; False if the run was already final."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE runs SET status = ?, error = ?, output_file = ?,"
+                " output_format = COALESCE(?, output_format), output_size = ?, statistics = ?,"
+                " exit_code = ?, finished_at = ?, status_changed_at = ?"
+                " WHERE id = ? AND status IN ('queued', 'running')",
+                (
+                    status, error, output_file, output_format, output_size,
+                    json.dumps(statistics) if statistics is not None else None,
+                    exit_code, now, now, run_id,
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def delete_run(self, run_id: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 1
+
+    def recover(self, now: float, error: str) -> list[RunRecord]:
+        """After a restart: every run still marked running failed; returns them (with pids)."""
+        with self._tx() as db:
+            rows = db.execute(_SELECT_RUN + " WHERE status = 'running'").fetchall()
+            db.execute(
+                "UPDATE runs SET status = 'failed', error = ?, finished_at = ?,"
+                " status_changed_at = ? WHERE status = 'running'",
+                (error, now, now),
+            )
+        return [_run_from_row(row) for row in rows]
+
+    # --- uploads -----------------------------------------------------------------------
+
+    def create_upload(self, upload: UploadRecord) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO uploads (id, app_id, token, created_at, expires_at, size)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (upload.id, upload.app_id, upload.token, upload.created_at, upload.expires_at,
+                 upload.size),
+            )
+
+    def get_upload(self, upload_id: str) -> UploadRecord | None:
+        rows = self._query(
+            "SELECT id, app_id, token, created_at, expires_at, size FROM uploads WHERE id = ?",
+            (upload_id,),
+        )
+        return UploadRecord(*rows[0]) if rows else None
+
+    def complete_upload(self, upload_id: str, size: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE uploads SET size = ? WHERE id = ?", (size, upload_id))
+
+    def prune_uploads(self, before: float) -> list[str]:
+        """Forget uploads that expired before ``before``; returns their IDs (files to delete)."""
+        with self._tx() as db:
+            rows = db.execute("SELECT id FROM uploads WHERE expires_at < ?", (before,)).fetchall()
+            db.execute("DELETE FROM uploads WHERE expires_at < ?", (before,))
+        return [str(row[0]) for row in rows]

@@ -1,0 +1,131 @@
+"""Stored runs -> the wire models the official SDK validates (§2.3, §2.8, §2.9, §7).
+
+Kept apart from the routes so every response that describes a run is built in one place:
+required strings are never null, ``format.output`` and ``run_type`` are always present,
+option values are strings, durations are milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from nextmv_tui.cloud.models import (
+    Format,
+    FormatInput,
+    FormatOutput,
+    Metadata,
+    OptionSummary,
+    QueuedRun,
+    RunInformation,
+    RunOptions,
+    RunSummary,
+    RunTracking,
+    RunTypeConfiguration,
+)
+from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.service.store import RunRecord
+
+RUNTIME = "local"
+
+
+def timestamp(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def _ms(start: float | None, end: float | None) -> float:
+    if start is None:
+        return 0.0
+    return round(max(0.0, ((end if end is not None else time.time()) - start) * 1000), 3)
+
+
+def run_type_of(run: RunRecord) -> RunTypeConfiguration:
+    return RunTypeConfiguration.model_validate(run.run_type or {})
+
+
+def options_of(run: RunRecord) -> RunOptions:
+    return RunOptions(
+        request_options=dict(run.options),
+        active_options=dict(run.options),
+        options_summary=[
+            OptionSummary(name=name, source="run", value=value)
+            for name, value in run.options.items()
+        ],
+    )
+
+
+def metadata_of(run: RunRecord) -> Metadata:
+    return Metadata(
+        application_id=run.app_id,
+        application_instance_id=run.instance_id,
+        application_version_id="",
+        created_at=timestamp(run.created_at),
+        duration=_ms(run.created_at, run.finished_at),
+        execution_duration=_ms(run.started_at, run.finished_at),
+        initiated_at=timestamp(run.started_at) if run.started_at is not None else None,
+        error=run.error,
+        format=Format(
+            input=FormatInput(type=run.input_format), output=FormatOutput(type=run.output_format)
+        ),
+        input_size=run.input_size,
+        output_size=run.output_size,
+        status_v2=RunStatus(run.status),
+        run_type=run_type_of(run),
+        execution_class=run.execution_class,
+        runtime=RUNTIME,
+        options=options_of(run),
+        statistics=run.statistics,
+        queuing_priority=run.priority,
+        queuing_disabled=run.queuing_disabled,
+        tracking=RunTracking(cloned_run_id=run.cloned_run_id) if run.cloned_run_id else None,
+        batch_experiment_id=run.batch_experiment_id,
+        status_changed_at=timestamp(run.status_changed_at),
+    )
+
+
+def run_information(run: RunRecord, user_email: str) -> RunInformation:
+    return RunInformation(
+        id=run.id,
+        name=run.name,
+        description=run.description,
+        user_email=user_email,
+        metadata=metadata_of(run),
+    )
+
+
+def run_summary(run: RunRecord, user_email: str) -> RunSummary:
+    return RunSummary(
+        id=run.id,
+        user_email=user_email,
+        name=run.name,
+        description=run.description,
+        created_at=timestamp(run.created_at),
+        application_id=run.app_id,
+        application_instance_id=run.instance_id,
+        application_version_id="",
+        run_type=run_type_of(run),
+        execution_class=run.execution_class,
+        runtime=RUNTIME,
+        status_v2=RunStatus(run.status),
+        queuing_priority=run.priority,
+        queuing_disabled=run.queuing_disabled,
+        options=dict(run.options),
+        request_options=dict(run.options),
+    )
+
+
+def queued_run(run: RunRecord, user_email: str) -> QueuedRun:
+    return QueuedRun(
+        id=run.id,
+        user_email=user_email,
+        name=run.name,
+        description=run.description,
+        created_at=timestamp(run.created_at),
+        application_id=run.app_id,
+        application_instance_id=run.instance_id,
+        application_version_id="",
+        execution_class=run.execution_class,
+        status_v2=RunStatus(run.status),
+        queuing_priority=run.priority,
+        status_changed_at=timestamp(run.status_changed_at),
+    )

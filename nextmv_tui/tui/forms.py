@@ -1,0 +1,107 @@
+"""The submit form as plain data: what the user typed, validated into a create-run request.
+
+Kept free of widgets so the rules (options syntax, priority range, required app ID) are tested
+without a terminal, and so the app can remember the last used values for the session.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from nextmv_tui.cloud.errors import InputError
+from nextmv_tui.cloud.models import CreateRunRequest, Queuing, RunConfiguration
+
+_OPTION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_SEPARATORS = re.compile(r"[,\n]")
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """Parse ``key=value`` pairs separated by commas or newlines, in order.
+
+    Raises ``InputError`` naming the options field, the offending item and why.
+    """
+    options: dict[str, str] = {}
+    items = [item.strip() for item in _SEPARATORS.split(text)]
+    for number, item in enumerate((i for i in items if i), start=1):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise InputError("options", f"item {number} '{item}' is not key=value")
+        if not key:
+            raise InputError("options", f"item {number} '{item}' has no name before '='")
+        if not _OPTION_NAME.match(key):
+            raise InputError(
+                "options",
+                f"item {number}: '{key}' is not a valid option name "
+                "(letters, digits, '_', '-', '.')",
+            )
+        if key in options:
+            raise InputError("options", f"'{key}' is given twice")
+        options[key] = value.strip()
+    return options
+
+
+@dataclass
+class SubmitForm:
+    """Values of the submit modal; defaults are what a fresh session shows."""
+
+    path: str = ""
+    app_id: str = ""
+    instance_id: str = ""
+    name: str = ""
+    description: str = ""
+    options: str = ""  # k=v pairs separated by commas or newlines
+    execution_class: str = ""
+    priority: int = 6
+    queuing: bool = True
+    batch_experiment_id: str = ""
+    start_dir: str = "."
+
+    def input_path(self) -> Path:
+        """The input path; a relative one is taken from ``start_dir``, ``~`` is expanded."""
+        text = self.path.strip()
+        if not text:
+            raise InputError("input path", "choose a file or directory, or type its path")
+        path = Path(text).expanduser()
+        if not path.is_absolute():
+            path = Path(self.start_dir).expanduser() / path
+        return path
+
+    def to_request(self) -> CreateRunRequest:
+        """Validate the fields and build the request (input and format are set by the client)."""
+        app_id = self.app_id.strip()
+        if not app_id:
+            raise InputError("application ID", "must not be empty")
+        if any(ch.isspace() for ch in app_id):
+            raise InputError("application ID", f"'{app_id}' must not contain spaces")
+        instance_id = self.instance_id.strip()
+        if any(ch.isspace() for ch in instance_id):
+            raise InputError("instance ID", f"'{instance_id}' must not contain spaces")
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise InputError("priority", f"'{self.priority}' is not a whole number from 1 to 9")
+        if not 1 <= self.priority <= 9:
+            raise InputError("priority", f"must be from 1 to 9, got {self.priority}")
+        options = parse_options(self.options)
+        configuration = RunConfiguration(
+            execution_class=self.execution_class.strip() or None,
+            queuing=Queuing(priority=self.priority, disabled=not self.queuing),
+        )
+        return CreateRunRequest(
+            name=self.name.strip() or None,
+            description=self.description.strip() or None,
+            options=options or None,
+            configuration=configuration,
+            batch_experiment_id=self.batch_experiment_id.strip() or None,
+        )
+
+
+@dataclass(frozen=True)
+class SubmittedRun:
+    """What the submit modal returns on success: the new run and the form that made it."""
+
+    run_id: str
+    app_id: str
+    name: str
+    form: SubmitForm

@@ -1,0 +1,457 @@
+"""The submit modal: pick or type an input, fill the run fields, upload with progress.
+
+Nothing reaches the network before both the form and the input packaging have validated;
+their messages are shown in the modal and it stays open. The upload can be aborted; once the
+upload is complete the run is being created and abort is refused (the run may already exist).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Static, Switch
+from textual.worker import Worker, WorkerState
+
+from nextmv_tui.cloud.client import NextmvClient
+from nextmv_tui.cloud.errors import InputError, NextmvError
+from nextmv_tui.cloud.models import CreateRunRequest
+from nextmv_tui.cloud.packaging import PackagedInput, package_input
+from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
+from nextmv_tui.tui.screens.input_tree import InputTree
+
+Phase = Literal["idle", "packaging", "uploading", "creating"]
+
+_TEXT_FIELDS = (
+    ("path", "Input file or dir", "pick on the left or type: .json, .txt, dir, .tar.gz"),
+    ("app_id", "Application ID", "e.g. knapsack"),
+    ("instance_id", "Instance ID", "empty: the application's default instance"),
+    ("name", "Name", "optional"),
+    ("description", "Description", "optional"),
+    ("options", "Options", "key=value, key=value (e.g. duration=30)"),
+    ("execution_class", "Execution class", "empty: the default class"),
+    ("batch_experiment_id", "Batch experiment ID", "optional"),
+)
+
+
+def format_bytes(size: float) -> str:
+    """Human size with binary units (the API's limits are in MiB)."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover - loop always returns
+
+
+class UploadProgress(Message):
+    """Bytes sent so far; a newer one replaces a queued older one."""
+
+    def __init__(self, sent: int, total: int) -> None:
+        super().__init__()
+        self.sent = sent
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, UploadProgress)
+
+
+class _PhaseChanged(Message):
+    """The worker moved to another phase; the handler updates the widgets."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, _PhaseChanged)
+
+
+class SubmitScreen(ModalScreen[SubmittedRun | None]):
+    """Returns the created run, or None when closed without submitting."""
+
+    DEFAULT_CSS = """
+    SubmitScreen {
+        align: center middle;
+    }
+    SubmitScreen #submit-dialog {
+        width: 96%;
+        max-width: 140;
+        height: 92%;
+        max-height: 40;
+        border: thick $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    SubmitScreen #submit-body {
+        height: 1fr;
+    }
+    SubmitScreen #submit-tree {
+        width: 2fr;
+        min-width: 24;
+        height: 1fr;
+        border: round $panel-lighten-2;
+    }
+    SubmitScreen #submit-tree:focus {
+        border: round $primary;
+    }
+    SubmitScreen #submit-fields {
+        width: 3fr;
+        height: 1fr;
+        padding: 0 0 0 1;
+    }
+    SubmitScreen .field-row {
+        height: auto;
+        margin-bottom: 1;
+    }
+    SubmitScreen .field-label {
+        width: 21;
+        padding-top: 0;
+        color: $text-muted;
+    }
+    SubmitScreen .field-row Input {
+        width: 1fr;
+        background: $boost;
+    }
+    SubmitScreen #row-priority {
+        height: 3;
+    }
+    SubmitScreen #row-priority .field-label {
+        padding-top: 1;
+    }
+    SubmitScreen #field-priority {
+        width: 5;
+        margin-top: 1;
+    }
+    SubmitScreen #label-queuing {
+        width: auto;
+        padding: 1 1 0 3;
+        color: $text-muted;
+    }
+    SubmitScreen #submit-message {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+    }
+    SubmitScreen #submit-message.-error {
+        color: $text-error;
+        background: $error-muted;
+    }
+    SubmitScreen #submit-message.-info {
+        color: $text-accent;
+    }
+    SubmitScreen #submit-progress-row {
+        height: 1;
+        display: none;
+    }
+    SubmitScreen.-uploading #submit-progress-row {
+        display: block;
+    }
+    SubmitScreen #submit-rate {
+        width: 1fr;
+        padding-left: 2;
+    }
+    SubmitScreen #submit-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    SubmitScreen #submit-buttons Button {
+        margin-left: 2;
+    }
+    SubmitScreen #submit-abort {
+        display: none;
+    }
+    SubmitScreen.-busy #submit-abort {
+        display: block;
+    }
+    SubmitScreen.-busy #submit-close, SubmitScreen.-busy #submit-go {
+        display: none;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close / abort", show=False),
+    ]
+
+    def __init__(self, client: NextmvClient, defaults: SubmitForm) -> None:
+        super().__init__()
+        self._client = client
+        self._defaults = defaults
+        self._phase: Phase = "idle"
+        self._worker: Worker[SubmittedRun] | None = None
+        self._upload_started = 0.0
+        self._message = ""
+        self._start_dir = self._resolve_start_dir(defaults.start_dir)
+
+    @staticmethod
+    def _resolve_start_dir(text: str) -> Path:
+        path = Path(text or ".").expanduser()
+        try:
+            return path if path.is_dir() else Path(".")
+        except OSError:
+            return Path(".")
+
+    @property
+    def phase(self) -> Phase:
+        """``idle`` until submit; then ``packaging``, ``uploading``, ``creating``."""
+        return self._phase
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        form = self._defaults
+        with Vertical(id="submit-dialog") as dialog:
+            dialog.border_title = "Submit a run"
+            dialog.border_subtitle = "enter submit · tab next field · esc close"
+            with Horizontal(id="submit-body"):
+                yield InputTree(self._start_dir, id="submit-tree")
+                with VerticalScroll(id="submit-fields"):
+                    for field, label, placeholder in _TEXT_FIELDS[:7]:
+                        yield self._text_row(field, label, placeholder, getattr(form, field))
+                    with Horizontal(classes="field-row", id="row-priority"):
+                        yield Label("Priority (1-9)", classes="field-label")
+                        yield Input(
+                            str(form.priority),
+                            id="field-priority",
+                            restrict=r"[1-9]?",
+                            max_length=1,
+                            compact=True,
+                            tooltip="1 is the highest priority, 9 the lowest",
+                        )
+                        yield Label("Queuing", id="label-queuing")
+                        yield Switch(form.queuing, id="field-queuing")
+                    for field, label, placeholder in _TEXT_FIELDS[7:]:
+                        yield self._text_row(field, label, placeholder, getattr(form, field))
+            yield Static("", id="submit-message", markup=False)
+            with Horizontal(id="submit-progress-row"):
+                yield ProgressBar(id="submit-progress", show_eta=True)
+                yield Label("", id="submit-rate")
+            with Horizontal(id="submit-buttons"):
+                yield Button("Abort upload", id="submit-abort", variant="error")
+                yield Button("Close", id="submit-close")
+                yield Button("Submit", id="submit-go", variant="primary")
+
+    @staticmethod
+    def _text_row(field: str, label: str, placeholder: str, value: str) -> Horizontal:
+        return Horizontal(
+            Label(label, classes="field-label"),
+            Input(value, placeholder=placeholder, id=f"field-{field}", compact=True),
+            classes="field-row",
+            id=f"row-{field}",
+        )
+
+    def on_mount(self) -> None:
+        if not self._defaults.path:
+            target = "#field-path"
+        elif not self._defaults.app_id:
+            target = "#field-app_id"
+        else:
+            target = "#submit-go"
+        self.query_one(target).focus()
+
+    # --- reading the form -----------------------------------------------------------------
+
+    def _value(self, field: str) -> str:
+        return self.query_one(f"#field-{field}", Input).value
+
+    def current_form(self) -> SubmitForm:
+        """The values on screen (priority falls back to the default if empty)."""
+        priority_text = self._value("priority").strip()
+        values = {field: self._value(field) for field, _, _ in _TEXT_FIELDS}
+        return replace(
+            self._defaults,
+            priority=int(priority_text) if priority_text.isdigit() else self._defaults.priority,
+            queuing=self.query_one("#field-queuing", Switch).value,
+            **values,
+        )
+
+    # --- input picker -----------------------------------------------------------------------
+
+    def _display_path(self, path: Path) -> str:
+        """Show a picked path relative to the tree's root when it lies inside it."""
+        try:
+            return str(path.relative_to(self._start_dir.expanduser().resolve()))
+        except ValueError:
+            return str(path)
+
+    @on(DirectoryTree.FileSelected, "#submit-tree")
+    def _file_picked(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.query_one("#field-path", Input).value = self._display_path(event.path)
+
+    @on(DirectoryTree.DirectorySelected, "#submit-tree")
+    def _dir_picked(self, event: DirectoryTree.DirectorySelected) -> None:
+        event.stop()
+        self.query_one("#field-path", Input).value = self._display_path(event.path)
+
+    # --- messages in the modal --------------------------------------------------------------
+
+    def _show(self, text: str, kind: Literal["error", "info", ""] = "") -> None:
+        self._message = text
+        message = self.query_one("#submit-message", Static)
+        message.update(text)
+        message.set_class(kind == "error", "-error")
+        message.set_class(kind == "info", "-info")
+
+    @property
+    def message_text(self) -> str:
+        """The error or status line currently shown (for tests and the screenshot script)."""
+        return self._message
+
+    def _set_phase(self, phase: Phase) -> None:
+        self._phase = phase
+        self.set_class(phase != "idle", "-busy")
+        self.set_class(phase == "uploading", "-uploading")
+        self.query_one("#submit-body").disabled = phase != "idle"
+        abort = self.query_one("#submit-abort", Button)
+        abort.disabled = phase == "creating"
+        if phase == "idle":
+            self.query_one("#submit-go", Button).focus()
+        else:
+            abort.focus()
+
+    # --- submit -----------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#submit-go")
+    @on(Input.Submitted)
+    def _submit_requested(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        """Validate the form, then package and send in a worker."""
+        if self._phase != "idle":
+            return
+        try:
+            priority_text = self._value("priority").strip()
+            if not priority_text:
+                raise InputError("priority", "must be from 1 to 9")
+            form = self.current_form()
+            request = form.to_request()
+            path = form.input_path()
+        except InputError as error:
+            self._show(str(error), "error")
+            return
+        self._show(f"Checking {form.path.strip()}…", "info")
+        self._set_phase("packaging")
+        self._worker = self.run_worker(
+            self._submit(form, request, path),
+            name="submit",
+            group="submit",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _submit(
+        self, form: SubmitForm, request: CreateRunRequest, path: Path
+    ) -> SubmittedRun:
+        package = await self._package(path)
+        try:
+            app_id = form.app_id.strip()
+            if package.needs_upload:
+                self._upload_started = time.monotonic()
+                self.post_message(UploadProgress(0, package.size))
+                self._phase = "uploading"
+            else:
+                self._phase = "creating"
+            self.post_message(_PhaseChanged())
+            run_id = await self._client.submit(
+                app_id,
+                package,
+                request,
+                instance_id=form.instance_id.strip() or None,
+                progress=self._on_progress,
+            )
+        finally:
+            package.cleanup()
+        return SubmittedRun(run_id=run_id, app_id=app_id, name=form.name.strip(), form=form)
+
+    @staticmethod
+    async def _package(path: Path) -> PackagedInput:
+        """Package off the UI thread (directories are tarred); clean up if aborted meanwhile."""
+        future = asyncio.ensure_future(asyncio.to_thread(package_input, path))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(_cleanup_discarded)
+            raise
+
+    def _on_progress(self, sent: int, total: int) -> None:
+        """Client callback (may run off the UI loop): record the phase, post for the UI."""
+        if total and sent >= total and self._phase == "uploading":
+            self._phase = "creating"
+            self.post_message(_PhaseChanged())
+        self.post_message(UploadProgress(sent, total))
+
+    @on(UploadProgress)
+    def _show_progress(self, event: UploadProgress) -> None:
+        bar = self.query_one("#submit-progress", ProgressBar)
+        bar.update(total=max(event.total, 1), progress=event.sent)
+        elapsed = time.monotonic() - self._upload_started
+        rate = event.sent / elapsed if elapsed > 0 and event.sent else 0.0
+        text = f"{format_bytes(event.sent)} / {format_bytes(event.total)}"
+        if rate:
+            text += f" · {format_bytes(rate)}/s"
+        self.query_one("#submit-rate", Label).update(text)
+
+    @on(_PhaseChanged)
+    def _refresh_phase(self) -> None:
+        if self._phase == "idle":
+            return
+        self._set_phase(self._phase)
+        if self._phase == "uploading":
+            self._show("Uploading… (esc or Abort stops it; nothing is created)", "info")
+        elif self._phase == "creating":
+            self._show("Creating the run…", "info")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._worker:
+            return
+        if event.state == WorkerState.SUCCESS:
+            result = event.worker.result
+            self._worker = None
+            self.dismiss(result)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self._worker = None
+            self._set_phase("idle")
+            if isinstance(error, NextmvError):
+                self._show(str(error), "error")
+            else:
+                self._show(f"Submit failed: {type(error).__name__}: {error}", "error")
+        elif event.state == WorkerState.CANCELLED:
+            self._worker = None
+            self._set_phase("idle")
+            self._show("Upload aborted: nothing was created.", "info")
+
+    # --- close / abort ----------------------------------------------------------------------
+
+    @on(Button.Pressed, "#submit-close")
+    def _close_pressed(self) -> None:
+        self.action_close()
+
+    @on(Button.Pressed, "#submit-abort")
+    def _abort_pressed(self) -> None:
+        self.action_abort()
+
+    def action_close(self) -> None:
+        """Escape: close when idle, abort while packaging or uploading."""
+        if self._phase == "idle":
+            self.dismiss(None)
+        else:
+            self.action_abort()
+
+    def action_abort(self) -> None:
+        if self._phase in ("packaging", "uploading") and self._worker is not None:
+            self._worker.cancel()
+        elif self._phase == "creating":
+            self._show("The upload is complete and the run is being created: wait for it.", "info")
+
+
+def _cleanup_discarded(future: asyncio.Future[PackagedInput]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().cleanup()

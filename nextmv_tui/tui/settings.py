@@ -1,0 +1,78 @@
+"""Everything the monitor needs to start, resolved before Textual runs.
+
+One plain dataclass so the CLI, the tests, the benchmarks and the screenshot script build
+the same app through ``make_app(settings)``. Clocks and the HTTP transport are injectable:
+tests use them for determinism (snapshots) and to inject faults a real server cannot
+produce; production leaves them at their defaults.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import httpx
+
+from nextmv_tui.cloud.config import ClientConfig
+
+MIN_REFRESH = 0.5
+MAX_REFRESH = 60.0
+REFRESH_STEPS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0)
+"""Intervals the ``+``/``-`` keys step through (seconds)."""
+
+BLUR_FACTOR = 5.0
+BLUR_MIN_REFRESH = 10.0
+"""While the terminal has lost focus the queue is polled at max(interval * 5, 10 s)."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def clamp_refresh(seconds: float) -> float:
+    """Keep an interval in [MIN_REFRESH, MAX_REFRESH]; the CLI rejects values outside."""
+    return min(MAX_REFRESH, max(MIN_REFRESH, seconds))
+
+
+def next_refresh(current: float, faster: bool) -> float:
+    """The next step of REFRESH_STEPS below (faster) or above (slower) ``current``."""
+    if faster:
+        smaller = [s for s in REFRESH_STEPS if s < current - 1e-9]
+        return smaller[-1] if smaller else REFRESH_STEPS[0]
+    larger = [s for s in REFRESH_STEPS if s > current + 1e-9]
+    return larger[0] if larger else REFRESH_STEPS[-1]
+
+
+@dataclass
+class Settings:
+    """Resolved options of one monitor session."""
+
+    config: ClientConfig
+    app_id: str | None = None
+    refresh: float = 2.0
+    read_only: bool = False
+    bell: bool = False
+    local: bool = False
+    demo: bool = False
+    poll: bool = True
+    """False only in snapshot tests that pre-populate the store and must not poll."""
+    clock: Callable[[], datetime] = _utcnow
+    """Wall clock for relative times ("3m ago"); fixed in snapshot tests."""
+    monotonic: Callable[[], float] = time.monotonic
+    transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    """Test hook: an httpx transport for the client (fault injection, fixed data)."""
+    request_timeout: float = 10.0
+    """Per-request timeout of the monitor's client; the poll loop does its own backoff."""
+
+    @property
+    def profile(self) -> str:
+        return self.config.profile or "default"
+
+    @property
+    def endpoint(self) -> str:
+        return self.config.endpoint
+
+    def __post_init__(self) -> None:
+        self.refresh = clamp_refresh(self.refresh)

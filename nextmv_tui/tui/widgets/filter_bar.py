@@ -1,0 +1,57 @@
+"""The ``/`` filter input: filters the queue live as the user types.
+
+Enter keeps the filter and hands focus back to the table; Esc clears it. The bar only posts
+messages; the app owns the filter text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Input
+
+
+class FilterBar(Input):
+    """Hidden until opened; every change is posted as ``FilterBar.Changed``."""
+
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
+
+    @dataclass
+    class FilterChanged(Message):
+        text: str
+
+    @dataclass
+    class Done(Message):
+        """Focus should go back to the table (Enter or Esc)."""
+
+        cleared: bool
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(placeholder="filter: text in any column (Enter keeps, Esc clears)", id=id)
+
+    def open(self, text: str) -> None:
+        self.value = text
+        self.display = True
+        self.focus()
+        self.cursor_position = len(text)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.FilterChanged(event.value))
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not self.value:
+            self.display = False
+        self.post_message(self.Done(cleared=False))
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.display = False
+        self.post_message(self.FilterChanged(""))
+        self.post_message(self.Done(cleared=True))

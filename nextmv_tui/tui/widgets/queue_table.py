@@ -1,0 +1,278 @@
+"""The queue table: a DataTable updated incrementally by run ID.
+
+Why not rebuild each tick: ``clear()`` resets the cursor and scroll, and re-adding thousands
+of rows costs hundreds of milliseconds. Instead ``sync`` removes, updates and adds only what
+changed (inside the caller's ``batch_update``), sorts only when a sort key changed, and puts
+the cursor back on the run it was on, because DataTable moves its cursor by row index.
+Relative times ("created 3m ago") are refreshed only for the rows on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowKey
+
+from nextmv_tui.tui.state import COLUMN_TITLES, SORT_COLUMNS, RunRow, RunStore, format_age
+
+STATUS_GLYPHS = {
+    "running": "▶",
+    "queued": "…",
+    "finishing": "◌",
+    "succeeded": "✔",
+    "failed": "✘",
+    "canceled": "⊘",
+    "none": "·",
+    "unknown": "?",
+    "gone": "-",
+}
+
+STATUS_COLOURS = {
+    "running": "accent",
+    "queued": "warning",
+    "finishing": "secondary",
+    "succeeded": "success",
+    "failed": "error",
+    "canceled": "secondary",
+    "none": "foreground",
+    "unknown": "error",
+    "gone": "foreground",
+}
+"""Theme variable per status word; resolved against the current theme at mount/theme change."""
+
+MAX_WIDTHS = {
+    "name": 28, "app": 16, "instance": 14, "version": 14, "class": 14, "user": 24,
+}
+FIXED_WIDTHS = {"status": 12, "created": 8, "in_state": 8}
+REBUILD_FRACTION = 0.5
+"""Above this share of rows removed at once, clear and re-add (remove_row is O(n) each)."""
+
+
+def _clip(value: str, width: int | None) -> str:
+    if width is None or len(value) <= width:
+        return value
+    return value[: width - 1] + "…"
+
+
+class QueueTable(DataTable[Text]):
+    """Runs by ID; ``sync`` is the only way rows change."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._rendered: dict[str, tuple[str, ...]] = {}
+        self._sort_keys: dict[str, tuple[object, ...]] = {}
+        self._sort_column = "status"
+        self._reverse = False
+        self._status_styles: dict[str, Style] = {}
+        self._dim = Style(dim=True)
+
+    # --- setup --------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for key in SORT_COLUMNS:
+            self.add_column(COLUMN_TITLES[key], key=key, width=FIXED_WIDTHS.get(key))
+        self._resolve_styles()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
+
+    def _on_theme(self) -> None:
+        self._resolve_styles()
+        self._rendered.clear()  # force colours to be re-applied on the next sync
+
+    def _resolve_styles(self) -> None:
+        variables = self.app.get_css_variables()
+        styles: dict[str, Style] = {}
+        for word, var in STATUS_COLOURS.items():
+            colour = variables.get(var, "")
+            try:
+                styles[word] = Style(color=colour or None, bold=word == "running")
+            except Exception:  # an odd theme value must not break the table
+                styles[word] = Style()
+        self._status_styles = styles
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def _cells(self, row: RunRow, now: datetime) -> tuple[str, ...]:
+        word = row.status_word
+        mark = "*" if row.marked else " "
+        created = format_age((now - row.created_at).total_seconds()) if row.created_at else ""
+        in_state = format_age((now - row.status_since).total_seconds())
+        return (
+            f"{mark}{STATUS_GLYPHS.get(word, '?')} {word}",
+            row.run_id,
+            _clip(row.name, MAX_WIDTHS["name"]),
+            _clip(row.app_id, MAX_WIDTHS["app"]),
+            _clip(row.instance_id, MAX_WIDTHS["instance"]),
+            _clip(row.version_id, MAX_WIDTHS["version"]),
+            _clip(row.execution_class, MAX_WIDTHS["class"]),
+            _clip(row.user, MAX_WIDTHS["user"]),
+            created,
+            in_state,
+            # not a column: whether the row is dimmed (part of the change check)
+            "dim" if row.is_final else "",
+        )
+
+    def _styled(self, row: RunRow, cells: tuple[str, ...]) -> list[Text]:
+        dim = self._dim if cells[-1] else None
+        status_style = self._status_styles.get(row.status_word, Style())
+        out = [Text(cells[0], style=status_style + dim if dim else status_style)]
+        out.extend(Text(value, style=dim or "") for value in cells[1:-1])
+        return out
+
+    # --- incremental update --------------------------------------------------------------
+
+    @property
+    def sort_column(self) -> str:
+        return self._sort_column
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self._reverse
+
+    def set_sort(self, column: str, reverse: bool) -> None:
+        """Change the sort; applied at the next ``sync`` (call it with ``force_sort``)."""
+        self._sort_column = column if column in SORT_COLUMNS else "status"
+        self._reverse = reverse
+        self._sort_keys.clear()
+
+    def key_at_cursor(self) -> str | None:
+        """The run ID under the cursor: what the user sees as selected."""
+        if self.row_count == 0:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
+        except CellDoesNotExist:
+            return None
+        return key.value
+
+    def has_run(self, run_id: str) -> bool:
+        return RowKey(run_id) in self._row_locations
+
+    def sync(
+        self,
+        rows: Sequence[RunRow],
+        dirty: Collection[str],
+        now: datetime,
+        *,
+        force_sort: bool = False,
+    ) -> None:
+        """Make the table show exactly ``rows`` (the visible runs), cheaply.
+
+        ``dirty`` are run IDs whose data may have changed; rows not listed there and already
+        shown are left alone. The caller restores the selection afterwards (``select_run``).
+        """
+        wanted = {row.run_id: row for row in rows}
+        shown = self._rendered
+        removed = [run_id for run_id in shown if run_id not in wanted]
+        if removed and len(removed) > REBUILD_FRACTION * max(1, len(shown)) and len(shown) > 50:
+            self._rebuild(rows, now)
+            return
+        for run_id in removed:
+            self.remove_row(run_id)
+            del shown[run_id]
+            self._sort_keys.pop(run_id, None)
+        resort = force_sort or not self._sort_keys
+        column = self._sort_column
+        for run_id in dirty:
+            row = wanted.get(run_id)
+            if row is None or run_id not in shown:
+                continue
+            cells = self._cells(row, now)
+            old = shown[run_id]
+            if cells != old:
+                if cells[-1] != old[-1] or cells[0] != old[0]:
+                    styled = self._styled(row, cells)
+                    for key, value in zip(SORT_COLUMNS, styled, strict=True):
+                        self.update_cell(run_id, key, value)
+                else:
+                    styled = self._styled(row, cells)
+                    for index, key in enumerate(SORT_COLUMNS):
+                        if cells[index] != old[index]:
+                            self.update_cell(run_id, key, styled[index])
+                shown[run_id] = cells
+            sort_key = RunStore.sort_key(row, column)
+            if self._sort_keys.get(run_id) != sort_key:
+                self._sort_keys[run_id] = sort_key
+                resort = True
+        for row in rows:
+            if row.run_id in shown:
+                continue
+            cells = self._cells(row, now)
+            self.add_row(*self._styled(row, cells), key=row.run_id)
+            shown[row.run_id] = cells
+            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
+            resort = True
+        if resort:
+            self._apply_sort(wanted)
+
+    def _rebuild(self, rows: Sequence[RunRow], now: datetime) -> None:
+        self.clear()
+        self._rendered.clear()
+        self._sort_keys.clear()
+        column = self._sort_column
+        ordered = sorted(
+            rows, key=lambda r: RunStore.sort_key(r, column), reverse=self._reverse
+        )
+        for row in ordered:
+            cells = self._cells(row, now)
+            self.add_row(*self._styled(row, cells), key=row.run_id)
+            self._rendered[row.run_id] = cells
+            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
+
+    def _apply_sort(self, wanted: dict[str, RunRow]) -> None:
+        column = self._sort_column
+        keys = self._sort_keys
+        if len(keys) != len(self._rendered):
+            for run_id in self._rendered:
+                if run_id not in keys and run_id in wanted:
+                    keys[run_id] = RunStore.sort_key(wanted[run_id], column)
+
+        def key(cell: object) -> tuple[object, ...]:
+            run_id = cell.plain if isinstance(cell, Text) else str(cell)
+            return keys.get(run_id, ("~", run_id))
+
+        self.sort("id", key=key, reverse=self._reverse)
+
+    def refresh_ages(self, rows: Callable[[str], RunRow | None], now: datetime) -> None:
+        """Update the relative-time cells of the rows currently on screen only."""
+        if self.row_count == 0:
+            return
+        first = max(0, int(self.scroll_y))
+        visible = max(1, self.size.height)
+        last = min(self.row_count, first + visible)
+        for index in range(first, last):
+            try:
+                run_id = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
+            except CellDoesNotExist:
+                continue
+            if run_id is None:
+                continue
+            row = rows(run_id)
+            old = self._rendered.get(run_id)
+            if row is None or old is None:
+                continue
+            cells = self._cells(row, now)
+            if cells[8:10] == old[8:10]:
+                continue
+            dim = self._dim if cells[-1] else None
+            for index_col, key in ((8, "created"), (9, "in_state")):
+                if cells[index_col] != old[index_col]:
+                    self.update_cell(run_id, key, Text(cells[index_col], style=dim or ""))
+            self._rendered[run_id] = (*old[:8], cells[8], cells[9], old[10])
+
+    def select_run(self, run_id: str | None, fallback_index: int = 0) -> str | None:
+        """Put the cursor on ``run_id`` if shown, else on the row at ``fallback_index``
+        (clamped). Returns the run ID now under the cursor."""
+        if self.row_count == 0:
+            return None
+        if run_id is not None and self.has_run(run_id):
+            index = self.get_row_index(run_id)
+        else:
+            index = min(max(0, fallback_index), self.row_count - 1)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, animate=False)
+        return self.key_at_cursor()

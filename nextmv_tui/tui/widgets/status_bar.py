@@ -1,0 +1,132 @@
+"""The header line (where, who, connection, data age) and the per-state summary line.
+
+Both are plain ``Static`` widgets fed by the app; they hold no state of their own, so what
+they show is always derived from the app's state at the last ``show`` call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.text import Text
+from textual.widgets import Static
+
+from nextmv_tui.tui.state import format_age
+from nextmv_tui.tui.widgets.queue_table import STATUS_GLYPHS
+
+ConnectionState = Literal["connecting", "online", "offline", "auth"]
+
+
+def _interval(seconds: float) -> str:
+    return f"{seconds:g}s"
+
+
+@dataclass
+class HeaderInfo:
+    """Everything the header line shows."""
+
+    endpoint: str
+    profile: str
+    state: ConnectionState = "connecting"
+    detail: str = ""
+    data_age: float | None = None
+    retry_in: float | None = None
+    failures: int = 0
+    interval: float = 2.0
+    effective_interval: float = 2.0
+    paused: bool = False
+    read_only: bool = False
+    stale: bool = False
+
+
+class HeaderLine(Static):
+    """One line: endpoint, profile, connection state, data age, refresh interval."""
+
+    def show(self, info: HeaderInfo) -> None:
+        self.update(render_header(info))
+        self.set_class(info.state in ("offline", "auth"), "-offline")
+        self.set_class(info.stale, "-stale")
+
+
+def render_header(info: HeaderInfo) -> Text:
+    text = Text()
+    text.append(" nextmv-tui ", style="bold")
+    text.append("│ ")
+    text.append(info.endpoint)
+    text.append(" │ profile ")
+    text.append(info.profile, style="bold")
+    text.append(" │ ")
+    if info.state == "online":
+        text.append("● online", style="bold")
+    elif info.state == "connecting":
+        text.append("◌ connecting…")
+    elif info.state == "auth":
+        text.append("✘ not authorized", style="bold")
+    else:
+        retry = f" — retrying in {max(0, round(info.retry_in or 0))}s"
+        text.append(f"✘ offline{retry}", style="bold")
+        if info.failures > 1:
+            text.append(f" (attempt {info.failures})")
+    text.append(" │ ")
+    if info.data_age is None:
+        text.append("no data yet")
+    else:
+        text.append(f"data {format_age(info.data_age)} old")
+        if info.stale:
+            text.append(" STALE", style="bold reverse")
+    text.append(" │ ")
+    if info.paused:
+        text.append("PAUSED", style="bold reverse")
+        text.append(" (p resumes)")
+    else:
+        text.append(f"every {_interval(info.interval)}")
+        if info.effective_interval > info.interval + 1e-9 and info.state == "online":
+            text.append(f" ({_interval(info.effective_interval)} unfocused)")
+    if info.read_only:
+        text.append(" │ ")
+        text.append("READ-ONLY", style="bold")
+    if info.detail and info.state in ("offline", "auth"):
+        text.append(" │ ")
+        text.append(info.detail)
+    return text
+
+
+class SummaryLine(Static):
+    """Counts per state, plus the current sort and filter."""
+
+    def show(
+        self,
+        counts: dict[str, int],
+        *,
+        shown: int,
+        total: int,
+        sort_column: str,
+        reverse: bool,
+        filter_text: str,
+    ) -> None:
+        self.update(render_summary(counts, shown, total, sort_column, reverse, filter_text))
+
+
+def render_summary(
+    counts: dict[str, int],
+    shown: int,
+    total: int,
+    sort_column: str,
+    reverse: bool,
+    filter_text: str,
+) -> Text:
+    text = Text(" ")
+    if not counts:
+        text.append("no runs")
+    for index, (word, count) in enumerate(counts.items()):
+        if index:
+            text.append(" · ")
+        text.append(f"{STATUS_GLYPHS.get(word, '?')} {count} {word}")
+    text.append("  │ sort ")
+    text.append(f"{sort_column} {'↓' if reverse else '↑'}", style="bold")
+    if filter_text:
+        text.append(" │ filter ")
+        text.append(repr(filter_text), style="bold")
+        text.append(f" ({shown} of {total})")
+    return text

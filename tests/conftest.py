@@ -1,0 +1,198 @@
+"""Shared fixtures: the REAL local run service as a subprocess on a free loopback port.
+
+``local_service`` starts ``python -m nextmv_tui serve --port P --data-dir D --api-key K`` and
+waits until the unauthenticated ``GET /healthz`` answers. ``make_local_service(**kwargs)``
+starts more, with extra ``serve`` flags (``concurrency=1``, ``tls=True``, ``app=[dir]``...).
+Each handle can ``stop()`` (SIGTERM, clean exit), ``kill()`` (SIGKILL, like a crash) and
+``start()`` again on the same port and data dir.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import ssl
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _flags(options: dict[str, Any]) -> list[str]:
+    """``concurrency=1, tls=True, app=[a, b]`` -> ``--concurrency 1 --tls --app a --app b``."""
+    argv: list[str] = []
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif value is False or value is None:
+            continue
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                argv += [flag, str(item)]
+        else:
+            argv += [flag, str(value)]
+    return argv
+
+
+class LocalService:
+    """Handle on one ``nextmv-tui serve`` subprocess."""
+
+    def __init__(self, data_dir: Path, log_path: Path, **serve_kwargs: Any) -> None:
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.api_key = str(serve_kwargs.pop("api_key", None) or "test-" + secrets.token_hex(16))
+        self.port = int(serve_kwargs.pop("port", None) or free_port())
+        self.tls = bool(serve_kwargs.get("tls", False))
+        self.serve_kwargs = serve_kwargs
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def cert(self) -> Path:
+        """The self-signed certificate (``tls=True`` only)."""
+        return self.data_dir / "tls" / "cert.pem"
+
+    @property
+    def verify(self) -> bool | ssl.SSLContext:
+        """``verify=`` for httpx: trusts the service's self-signed cert when ``tls=True``."""
+        if not self.tls:
+            return True
+        return ssl.create_default_context(cafile=str(self.cert))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "nextmv_tui", "serve",
+            "--port", str(self.port), "--data-dir", str(self.data_dir),
+            "--api-key", self.api_key, *_flags(self.serve_kwargs),
+        ]
+
+    def start(self, timeout: float = START_TIMEOUT) -> LocalService:
+        """Start (again) on the same port and data dir; return once /healthz answers."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("local service already running")
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv(), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"local service exited early:\n{self.log()}")
+            # OSError: with tls=True the cert file may not be written yet.
+            with contextlib.suppress(httpx.HTTPError, OSError):
+                response = httpx.get(self.endpoint + "/healthz", timeout=1.0, verify=self.verify)
+                if response.status_code == 200:
+                    return self
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"local service not healthy after {timeout} s:\n{self.log()}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
+        """SIGTERM and wait for a clean exit (SIGKILL if it hangs); returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self.proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the service (a crash): its running apps are left for recovery to find."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(STOP_TIMEOUT)
+
+    def reap_orphans(self) -> None:
+        """Kill process groups of runs a killed service left running (test hygiene only)."""
+        db = self.data_dir / "runs.db"
+        if not db.exists():
+            return
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM runs WHERE status = 'running' AND pid > 1"
+            ).fetchall()
+        for (pid,) in rows:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(int(pid), signal.SIGKILL)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-5000:]
+        except FileNotFoundError:
+            return ""
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """A plain httpx client with the base URL, key and certificate set."""
+        return httpx.Client(
+            base_url=self.endpoint, headers=self.headers, verify=self.verify,
+            timeout=kwargs.pop("timeout", 30.0), **kwargs,
+        )
+
+    def async_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.endpoint, headers=self.headers, verify=self.verify,
+            timeout=kwargs.pop("timeout", 30.0), **kwargs,
+        )
+
+
+@pytest.fixture
+def make_local_service(tmp_path: Path) -> Iterator[Callable[..., LocalService]]:
+    """Factory: ``make_local_service(concurrency=1, tls=True, app=[dir], start=True)``."""
+    services: list[LocalService] = []
+
+    def make(
+        *, start: bool = True, data_dir: Path | None = None, **serve_kwargs: Any
+    ) -> LocalService:
+        index = len(services)
+        directory = data_dir or tmp_path / f"service-{index}"
+        service = LocalService(directory, tmp_path / f"service-{index}.log", **serve_kwargs)
+        services.append(service)
+        if start:
+            service.start()
+        return service
+
+    yield make
+    for service in services:
+        service.stop()
+        service.reap_orphans()
+
+
+@pytest.fixture
+def local_service(make_local_service: Callable[..., LocalService]) -> LocalService:
+    """One running local service with default settings (bundled apps, concurrency 2)."""
+    return make_local_service()

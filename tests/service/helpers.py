@@ -1,0 +1,87 @@
+"""Small helpers for the service tests: condition waits with deadlines, paths, run polling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+APPS = Path(__file__).resolve().parent / "api_apps"
+MFECHO_APP = APPS / "mfecho"
+"""multi-file app ``mfecho``: summarises input files into summary.json and upper.txt."""
+NAPPER_APP = APPS / "napper"
+"""json app ``napper``: -duration seconds of "tick N" logs, with a child process."""
+FINAL = ("succeeded", "failed", "canceled")
+
+KNAPSACK_INPUT = {
+    "items": [
+        {"id": "a", "value": 10, "weight": 5},
+        {"id": "b", "value": 40, "weight": 4},
+        {"id": "c", "value": 30, "weight": 6},
+        {"id": "d", "value": 50, "weight": 3},
+    ],
+    "weight_capacity": 10,
+}
+"""Optimum: b + d, value 90, weight 7."""
+
+ROUTING_INPUT = {
+    "stops": [
+        {"id": f"s{i}", "location": {"lon": 7.6 + 0.01 * i, "lat": 51.9 + 0.007 * (i % 3)}}
+        for i in range(6)
+    ],
+    "vehicles": [{"id": "v1", "start_location": {"lon": 7.6, "lat": 51.9}}],
+}
+
+T = TypeVar("T")
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = ""
+) -> T:
+    """Return the first truthy value of ``predicate()``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def metadata(client: httpx.Client, app: str, run_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/applications/{app}/runs/{run_id}/metadata")
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def status(client: httpx.Client, app: str, run_id: str) -> str:
+    return str(metadata(client, app, run_id)["metadata"]["status_v2"])
+
+
+def wait_status(
+    client: httpx.Client, app: str, run_id: str, wanted: tuple[str, ...] = FINAL,
+    timeout: float = 60.0,
+) -> dict[str, Any]:
+    """Poll metadata until the run's status is one of ``wanted``; returns the metadata."""
+    def check() -> dict[str, Any] | None:
+        info = metadata(client, app, run_id)
+        return info if info["metadata"]["status_v2"] in wanted else None
+
+    return wait_until(check, timeout, what=f"run {run_id} to reach {wanted}")
+
+
+def create_run(client: httpx.Client, app: str, body: dict[str, Any]) -> str:
+    response = client.post(f"/v1/applications/{app}/runs", json=body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["run_id"])
+
+
+def log_text(client: httpx.Client, app: str, run_id: str) -> str:
+    response = client.get(f"/v1/applications/{app}/runs/{run_id}/logs")
+    response.raise_for_status()
+    return str(response.json()["log"])

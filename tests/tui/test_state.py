@@ -1,0 +1,156 @@
+"""RunStore: queue diffing by run ID, final states, bounded history, selection, sorting."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from nextmv_tui.cloud.models import Metadata, QueuedRun, RunInformation
+from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.tui.state import RunStore, format_age
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def queued(run_id: str, status: str = "queued", **kw: object) -> QueuedRun:
+    data: dict[str, object] = {
+        "id": run_id, "created_at": T0, "application_id": kw.pop("app", "knapsack"),
+        "status_v2": status, "name": f"name {run_id}",
+    }
+    data.update(kw)
+    return QueuedRun.model_validate(data)
+
+
+def info(run_id: str, status: str, **meta: object) -> RunInformation:
+    m: dict[str, object] = {"created_at": T0, "status_v2": status, "application_id": "knapsack"}
+    m.update(meta)
+    return RunInformation(id=run_id, metadata=Metadata.model_validate(m))
+
+
+def test_diff_by_id_added_changed_left() -> None:
+    store = RunStore()
+    t1 = store.begin_poll()
+    c1 = store.apply_queue([queued("a"), queued("b")], t1, T0)
+    assert c1.added == ["a", "b"] and not c1.changed and not c1.left
+
+    t2 = store.begin_poll()
+    c2 = store.apply_queue([queued("a", "running"), queued("c")], t2, T0 + timedelta(seconds=2))
+    assert c2.added == ["c"]
+    assert set(c2.changed) == {"a", "b"}
+    assert c2.left == ["b"]
+    assert store.rows["b"].status_word == "finishing"
+    assert [r.run_id for r in store.pending_final()] == ["b"]
+    # the time in state restarts when the status changes (no server timestamp here)
+    assert store.rows["a"].status_since == T0 + timedelta(seconds=2)
+
+    t3 = store.begin_poll()
+    c3 = store.apply_queue([queued("a", "running"), queued("c")], t3, T0 + timedelta(seconds=4))
+    assert not c3.any, "an unchanged snapshot changes nothing"
+
+
+def test_status_changed_at_from_server_wins_over_first_seen() -> None:
+    store = RunStore()
+    since = T0 - timedelta(minutes=5)
+    store.apply_queue([queued("a", "running", status_changed_at=since)], store.begin_poll(), T0)
+    assert store.rows["a"].status_since == since
+
+
+def test_final_state_kept_and_not_regressed_by_lagging_snapshot() -> None:
+    store = RunStore()
+    store.apply_queue([queued("a", "running")], store.begin_poll(), T0)
+    store.apply_queue([], store.begin_poll(), T0)
+    change = store.apply_info(info("a", "failed", error="boom"), T0)
+    assert change.finished == ["a"]
+    row = store.rows["a"]
+    assert row.status == RunStatus.FAILED and row.error == "boom" and row.is_final
+    assert not store.pending_final()
+    # a stale snapshot that still lists it as running does not resurrect it
+    store.apply_queue([queued("a", "running")], store.begin_poll(), T0)
+    assert store.rows["a"].status == RunStatus.FAILED
+
+
+def test_history_is_bounded_and_evicts_oldest_finished() -> None:
+    store = RunStore(history_limit=3)
+    ids = [f"r{i}" for i in range(5)]
+    store.apply_queue([queued(i, "running") for i in ids], store.begin_poll(), T0)
+    store.selected = "r0"
+    removed: list[str] = []
+    for run_id in ids:
+        removed += store.apply_info(info(run_id, "succeeded"), T0).removed
+    assert removed == ["r0", "r1"]
+    assert set(store.rows) == {"r2", "r3", "r4"}
+    assert store.selected is None, "an evicted selection is dropped"
+
+
+def test_submitted_run_not_marked_left_by_a_poll_started_before_it() -> None:
+    store = RunStore()
+    token = store.begin_poll()  # poll in flight...
+    store.add_submitted("new", "knapsack", "mine", T0)  # ...when the user submits
+    change = store.apply_queue([], token, T0)  # the old snapshot cannot know it
+    assert "new" not in change.left and store.rows["new"].status == RunStatus.QUEUED
+    later = store.apply_queue([], store.begin_poll(), T0)
+    assert later.left == ["new"], "a later snapshot without it means it finished"
+
+
+def test_unknown_status_and_gone_runs() -> None:
+    store = RunStore()
+    store.apply_queue([queued("a", "exploded")], store.begin_poll(), T0)
+    assert store.rows["a"].status == RunStatus.UNKNOWN
+    store.apply_queue([], store.begin_poll(), T0)
+    store.fetching(["a"])
+    change = store.mark_gone("a", "404: run a not found")
+    assert change.finished == ["a"] and store.rows["a"].status_word == "gone"
+
+
+def test_cancel_then_server_final_state_corrects_it() -> None:
+    store = RunStore()
+    store.apply_queue([queued("a", "running")], store.begin_poll(), T0)
+    assert store.set_canceled("a", T0).finished == ["a"]
+    assert store.rows["a"].status == RunStatus.CANCELED
+    store.apply_info(info("a", "succeeded"), T0)
+    assert store.rows["a"].status == RunStatus.SUCCEEDED, "the server's final word wins"
+
+
+def test_counts_filter_and_marks() -> None:
+    store = RunStore()
+    store.apply_queue(
+        [queued("a", "running"), queued("b"), queued("c", app="routing", user_email="x@y.z")],
+        store.begin_poll(), T0,
+    )
+    assert store.counts() == {"running": 1, "queued": 2}
+    assert [r.run_id for r in store.visible("ROUTING")] == ["c"]
+    assert [r.run_id for r in store.visible("x@y")] == ["c"]
+    assert [r.run_id for r in store.visible("running")] == ["a"]
+    assert len(store.visible("")) == 3
+    assert store.toggle_mark("b") is True and store.rows["b"].marked
+    assert store.toggle_mark("b") is False
+
+
+def test_status_sort_puts_running_then_queue_order_then_recent_finished() -> None:
+    store = RunStore()
+    runs = [
+        queued("q-low", queuing_priority=9, created_at=T0),
+        queued("q-high-new", queuing_priority=1, created_at=T0 + timedelta(seconds=5)),
+        queued("q-high-old", queuing_priority=1, created_at=T0),
+        queued("run", "running"),
+        queued("done-old", "running"),
+        queued("done-new", "running"),
+    ]
+    store.apply_queue(runs, store.begin_poll(), T0)
+    store.apply_info(info("done-old", "succeeded", status_changed_at=T0), T0)
+    store.apply_info(
+        info("done-new", "failed", status_changed_at=T0 + timedelta(seconds=9)), T0
+    )
+    order = sorted(store.rows.values(), key=lambda r: RunStore.sort_key(r, "status"))
+    assert [r.run_id for r in order] == [
+        "run", "q-high-old", "q-high-new", "q-low", "done-new", "done-old",
+    ]
+    by_name = sorted(store.rows.values(), key=lambda r: RunStore.sort_key(r, "name"))
+    assert by_name[0].run_id == "done-new"
+
+
+def test_format_age() -> None:
+    assert format_age(-3) == "0s"
+    assert format_age(59) == "59s"
+    assert format_age(61) == "1m01s"
+    assert format_age(3600 + 5 * 60) == "1h05m"
+    assert format_age(2 * 86400 + 3 * 3600) == "2d03h"

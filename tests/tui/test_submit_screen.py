@@ -1,0 +1,166 @@
+"""The submit modal alone: picker, field validation and packaging errors, close.
+
+The client points at a loopback port where nothing listens: a validation error must be
+shown *instead of* the connection error that any request would produce, which proves that
+nothing was sent. The last test lets the request go out and shows that real connection
+failure in the modal.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Switch
+
+from nextmv_tui.cloud.client import NextmvClient
+from nextmv_tui.cloud.config import ClientConfig
+from nextmv_tui.cloud.retry import NO_RETRY
+from nextmv_tui.tui.forms import SubmitForm
+from nextmv_tui.tui.screens.input_tree import InputTree
+from nextmv_tui.tui.screens.submit import SubmitScreen, format_bytes
+from tests.tui.conftest import wait_until
+from tests.tui.fixtures.host import ModalHost
+
+INPUTS = Path(__file__).parent / "fixtures" / "inputs"
+
+
+@pytest.fixture
+async def dead_client() -> AsyncIterator[NextmvClient]:
+    config = ClientConfig(endpoint="http://127.0.0.1:9", api_key="not-a-real-key")
+    client = NextmvClient(config, timeout=2.0, retry=NO_RETRY)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the fixture inputs as the working directory (the tree's root)."""
+    root = tmp_path / "inputs"
+    shutil.copytree(INPUTS, root)
+    monkeypatch.chdir(root)
+    return root
+
+
+def _host(client: NextmvClient, **fields: object) -> ModalHost:
+    defaults = SubmitForm(**fields)  # type: ignore[arg-type]
+    return ModalHost(lambda: SubmitScreen(client, defaults))
+
+
+async def _screen(app: ModalHost, pilot: object) -> SubmitScreen:
+    await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, SubmitScreen)
+    return screen
+
+
+def _set(screen: SubmitScreen, field: str, value: str) -> None:
+    screen.query_one(f"#field-{field}", Input).value = value
+
+
+async def test_tree_shows_only_directories_and_likely_inputs(
+    dead_client: NextmvClient, inputs: Path
+) -> None:
+    app = _host(dead_client, app_id="knapsack")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _screen(app, pilot)
+        tree = screen.query_one(InputTree)
+        await wait_until(pilot, lambda: len(tree.root.children) > 0)
+        names = [str(node.label) for node in tree.root.children]
+        assert names == ["multi", "bad.json", "knapsack.json", "notes.txt"]
+
+
+async def test_picking_a_file_or_directory_fills_the_path(
+    dead_client: NextmvClient, inputs: Path
+) -> None:
+    app = _host(dead_client, app_id="knapsack")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _screen(app, pilot)
+        tree = screen.query_one(InputTree)
+        await wait_until(pilot, lambda: len(tree.root.children) == 4)
+        tree.focus()
+        tree.move_cursor(tree.root.children[2])
+        await pilot.press("enter")
+        path = screen.query_one("#field-path", Input)
+        await wait_until(pilot, lambda: path.value == "knapsack.json")
+        tree.move_cursor(tree.root.children[0])
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: path.value == "multi")
+        assert screen.current_form().input_path() == Path("multi")
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"path": ""}, "input path: choose a file or directory"),
+        ({"app_id": " "}, "application ID: must not be empty"),
+        ({"options": "duration"}, "options: item 1 'duration' is not key=value"),
+        ({"priority": ""}, "priority: must be from 1 to 9"),
+        ({"path": "missing.json"}, "missing.json: no such file or directory"),
+        ({"path": "bad.json"}, "bad.json: invalid JSON at line 4, column 18"),
+    ],
+)
+async def test_bad_form_or_input_is_shown_and_nothing_is_sent(
+    dead_client: NextmvClient, inputs: Path, changes: dict[str, str], expected: str
+) -> None:
+    app = _host(dead_client, path="knapsack.json", app_id="knapsack")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _screen(app, pilot)
+        for field, value in changes.items():
+            _set(screen, field, value)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: expected in screen.message_text)
+        await wait_until(pilot, lambda: screen.phase == "idle")
+        assert "127.0.0.1:9" not in screen.message_text, "a request was sent"
+        assert app.screen is screen and app.results == []
+
+
+async def test_connection_failure_is_shown_and_the_modal_stays(
+    dead_client: NextmvClient, inputs: Path
+) -> None:
+    app = _host(dead_client, path="knapsack.json", app_id="knapsack")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _screen(app, pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "127.0.0.1:9" in screen.message_text)
+        await wait_until(pilot, lambda: screen.phase == "idle")
+        assert app.screen is screen and app.results == []
+        # The form is usable again: escape now closes it.
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.results == [None])
+
+
+async def test_current_form_reflects_what_is_on_screen(
+    dead_client: NextmvClient, inputs: Path
+) -> None:
+    app = _host(dead_client, app_id="knapsack", start_dir=str(inputs))
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _screen(app, pilot)
+        _set(screen, "name", "n1")
+        _set(screen, "options", "a=1")
+        _set(screen, "priority", "3")
+        screen.query_one("#field-queuing", Switch).value = False
+        form = screen.current_form()
+        assert (form.name, form.options, form.priority, form.queuing) == ("n1", "a=1", 3, False)
+        assert form.start_dir == str(inputs) and form.app_id == "knapsack"
+
+
+async def test_priority_accepts_only_one_digit_from_1_to_9(
+    dead_client: NextmvClient, inputs: Path
+) -> None:
+    app = _host(dead_client, app_id="knapsack")
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await _screen(app, pilot)
+        priority = screen.query_one("#field-priority", Input)
+        priority.focus()
+        priority.value = ""
+        await pilot.press("0", "x", "1", "2")
+        assert priority.value == "1"
+
+
+def test_format_bytes() -> None:
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(6 * 1024 * 1024) == "6.0 MiB"
+    assert format_bytes(1536) == "1.5 KiB"
