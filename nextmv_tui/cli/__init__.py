@@ -18,7 +18,7 @@ SUBCOMMANDS = ("serve", "queue", "submit", "cancel")
 
 
 def _monitor_parser() -> argparse.ArgumentParser:
-    from nextmv_tui.cli import monitor
+    import nextmv_tui.cli.monitor as monitor
 
     parser = argparse.ArgumentParser(
         prog="nextmv-tui",
@@ -32,7 +32,8 @@ def _monitor_parser() -> argparse.ArgumentParser:
 
 
 def _subcommand_parser() -> argparse.ArgumentParser:
-    from nextmv_tui.cli import headless, serve
+    import nextmv_tui.cli.headless as headless
+    import nextmv_tui.cli.serve as serve
 
     parser = argparse.ArgumentParser(prog="nextmv-tui")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -60,7 +60,12 @@ class RateLimitedError(ApiError):
     """429: too many requests, or a full execution class with queuing disabled."""
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, status: int = 429, endpoint: str = ""
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int = 429,
+        endpoint: str = "",
     ) -> None:
         super().__init__(message, status=status, endpoint=endpoint)
         self.retry_after = retry_after

@@ -482,9 +482,11 @@ def _run_routes(router: APIRouter) -> None:
             elif run.output_format == "json" and run.output_size <= limit:
                 output = _json_object(out_path)
         error_log = {"error": run.error} if run.status == "failed" else None
-        return RunResult.model_validate(
+        body = RunResult.model_validate(
             {**info.model_dump(), "output": output, "error_log": error_log}
         ).to_wire()
+        body.setdefault("output", None)  # explicit null: "no output (yet)"
+        return body
 
     @router.get(prefix + "/{run_id}/output")
     async def output(

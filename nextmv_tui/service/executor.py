@@ -144,21 +144,30 @@ def _in_thread(func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
 # --- process groups --------------------------------------------------------------------
 
 
+def _group_members(pgid: int) -> list[int] | None:
+    """Live (non-zombie) pids of process group ``pgid``; None where /proc is unavailable."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    members = []
+    for entry in os.scandir(proc):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and fields[0] != b"Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
 def _group_alive(pgid: int) -> bool:
     """True while a live (non-zombie) process of the group exists."""
-    proc = Path("/proc")
-    if proc.is_dir():
-        for entry in os.scandir(proc):
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_bytes()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            if len(fields) > 2 and fields[0] != b"Z" and int(fields[2]) == pgid:
-                return True
-        return False
+    members = _group_members(pgid)
+    if members is not None:
+        return bool(members)
     try:  # pragma: no cover - non-Linux fallback (zombies count as alive)
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):
@@ -169,6 +178,32 @@ def _group_alive(pgid: int) -> bool:
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def stop_stale_run(run_dir: Path, pid: int | None) -> bool:
+    """After a service crash: kill a run's leftover process group and drop its working copy.
+
+    Runs live in their own session, so they survive a killed service. ``pid`` is the stored
+    ``Execution.pid`` (also the process group id). The group is killed only if one of its
+    processes works inside ``run_dir`` (guards against pid reuse; Linux only). Blocking; returns
+    True if a group was killed.
+    """
+    killed = False
+    members = _group_members(pid) if pid and pid > 0 else None
+    if members:
+        root = run_dir.resolve()
+        for member in members:
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(f"/proc/{member}/cwd")).is_relative_to(root):
+                    killed = True
+                    break
+    if killed and pid:
+        _signal_group(pid, signal.SIGKILL)
+        deadline = time.monotonic() + KILL_SETTLE_TIMEOUT
+        while _group_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    shutil.rmtree(run_dir / "work", ignore_errors=True)
+    return killed
 
 
 # --- files -----------------------------------------------------------------------------
@@ -266,6 +301,13 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
 def _format_seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
@@ -285,10 +327,11 @@ class _LineReader:
         threading.Thread(target=self._run, name="executor-pipe", daemon=True).start()
 
     def _emit(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", "replace").rstrip("\r")
-        self._log.write(line)
-        if line.strip():
-            self.last_line = line.strip()
+        for start in range(0, max(len(raw), 1), MAX_LOG_LINE):
+            line = raw[start : start + MAX_LOG_LINE].decode("utf-8", "replace").rstrip("\r")
+            self._log.write(line)
+            if line.strip():
+                self.last_line = line.strip()
 
     def _run(self) -> None:
         buffer = b""
@@ -297,11 +340,13 @@ class _LineReader:
                 if self._sink is not None:
                     self._sink.write(chunk)
                     self._sink.flush()
-                buffer += chunk
-                while (index := buffer.find(b"\n")) >= 0 or len(buffer) >= MAX_LOG_LINE:
-                    cut = index if 0 <= index < MAX_LOG_LINE else MAX_LOG_LINE
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                for line in lines:
+                    self._emit(line)
+                if len(buffer) >= MAX_LOG_LINE:  # a very long line: log it in pieces
+                    cut = len(buffer) - len(buffer) % MAX_LOG_LINE
                     self._emit(buffer[:cut])
-                    buffer = buffer[cut + 1 :] if cut == index else buffer[cut:]
+                    buffer = buffer[cut:]
             if buffer:
                 self._emit(buffer)
         except (OSError, ValueError):
@@ -320,7 +365,7 @@ class Execution:
         self._job = job
         self._log = log
         self._work = work
-        self._proc: Any = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: _LineReader | None = None
         self._stdout: _LineReader | None = None
         self._stdout_file: IO[bytes] | None = None
@@ -330,6 +375,8 @@ class Execution:
         self._terminator: asyncio.Task[None] | None = None
         self._task: asyncio.Task[RunOutcome] | None = None
         self._outcome: RunOutcome | None = None
+        self._spawn_lock = threading.Lock()
+        self._abandoned = False
 
     # public API
 
@@ -350,6 +397,20 @@ class Execution:
         await self._terminate(grace)
 
     # internals
+
+    def _abandon(self) -> None:
+        """``start_run`` was cancelled: make sure a process spawned meanwhile does not live on."""
+        with self._spawn_lock:
+            self._abandoned = True
+            proc = self.pid and self._proc
+        if proc:
+            _signal_group(proc.pid, signal.SIGKILL)
+
+            def reap() -> None:
+                proc.wait()
+                self._cleanup()
+
+            threading.Thread(target=reap, daemon=True).start()
 
     def _finish_early(self, error: str) -> None:
         self._log.write(error)
@@ -421,10 +482,26 @@ class Execution:
         finally:
             if not isinstance(stdin, int):
                 stdin.close()
-        self.pid = self._proc.pid
-        self._stderr = _LineReader(self._proc.stderr, self._log, None)
-        if file_based:
-            self._stdout = _LineReader(self._proc.stdout, self._log, self._stdout_file)
+        with self._spawn_lock:
+            if self._abandoned:  # start_run was cancelled while we were spawning
+                _signal_group(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+                for pipe in (self._proc.stdout, self._proc.stderr):
+                    if pipe is not None:
+                        pipe.close()
+                self._cleanup()
+                raise _SetupError("run start abandoned")
+            self.pid = self._proc.pid
+        try:
+            assert self._proc.stderr is not None
+            self._stderr = _LineReader(self._proc.stderr, self._log, None)
+            if file_based:
+                assert self._proc.stdout is not None
+                self._stdout = _LineReader(self._proc.stdout, self._log, self._stdout_file)
+        except BaseException:
+            _signal_group(self.pid, signal.SIGKILL)
+            self._proc.wait()
+            raise
 
     async def _supervise(self) -> RunOutcome:
         job = self._job
@@ -447,6 +524,10 @@ class Execution:
                 await self._kill_group()
             await self._drain()
             return await _in_thread(self._conclude, exit_code)
+        except asyncio.CancelledError:
+            # The service is going away: the run's processes must not outlive it.
+            _signal_group(self.pid, signal.SIGKILL)
+            raise
         except Exception as exc:  # executor bug or disk fault: still one failed outcome
             error = f"executor error: {type(exc).__name__}: {exc}"
             self._log.write(error)
@@ -476,10 +557,10 @@ class Execution:
             return _failed(job, error, exit_code)
         if exit_code != 0:
             last = self._stderr.last_line if self._stderr else ""
-            if last:
+            if exit_code < 0:  # killed from outside (e.g. OOM): its last log line is no reason
+                error = f"terminated by signal {_signal_name(-exit_code)}"
+            elif last:
                 error = last[:500]
-            elif exit_code < 0:
-                error = f"terminated by signal {signal.Signals(-exit_code).name}"
             else:
                 error = f"exit code {exit_code}"
             return _failed(job, error, exit_code)
@@ -552,6 +633,9 @@ async def start_run(job: RunJob) -> Execution:
     execution = Execution(job, log, job.run_dir / "work")
     try:
         await _in_thread(execution._start)
+    except asyncio.CancelledError:
+        execution._abandon()
+        raise
     except _SetupError as exc:
         execution._finish_early(str(exc))
     except Exception as exc:
@@ -560,6 +644,7 @@ async def start_run(job: RunJob) -> Execution:
         await _in_thread(execution._cleanup)
         return execution
     proc = execution._proc
+    assert proc is not None
     execution._exited = _in_thread(proc.wait)
     execution._task = asyncio.create_task(execution._supervise(), name=f"run-{job.run_id}")
     return execution

@@ -86,8 +86,9 @@ class Scheduler:
         """Runs left 'running' by a crash become failed; their process groups are killed."""
         orphans = self._store.recover(time.time(), INTERRUPTED_ERROR)
         for run in orphans:
-            append_log(self._settings.runs_dir / run.id, INTERRUPTED_ERROR)
-            _kill_stale_group(run)
+            run_dir = self._settings.runs_dir / run.id
+            append_log(run_dir, INTERRUPTED_ERROR)
+            _kill_stale_group(run, run_dir)
         return orphans
 
     async def shutdown(self) -> None:
@@ -270,34 +271,36 @@ class _Overrun:
         return code if isinstance(code, int) else None
 
 
-def _kill_stale_group(run: RunRecord) -> None:
-    """Kill what is left of a run whose service died, if its process group still exists.
+def _kill_stale_group(run: RunRecord, run_dir: Path) -> None:
+    """Kill what is left of a run whose service died (its process group may outlive the app).
 
-    Guarded against PID reuse: the group leader must have started within a few seconds
-    after the run did (read from /proc; skipped where /proc is missing).
+    Guarded against PID reuse: only if a member of the group still works inside the run's
+    directory (the executor runs apps in ``run_dir/work``). Needs /proc; skipped without it.
     """
-    if run.pid is None or run.pid <= 1 or run.started_at is None:
+    if run.pid is None or run.pid <= 1:
         return
-    started = _process_start_time(run.pid)
-    if started is None or not (run.started_at - 2 <= started <= run.started_at + 30):
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(run.pid, signal.SIGKILL)
+    prefix = str(run_dir) + os.sep
+    for member in _group_members(run.pid):
+        try:
+            cwd = os.readlink(f"/proc/{member}/cwd")
+        except OSError:
+            continue
+        if cwd.startswith(prefix):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(run.pid, signal.SIGKILL)
+            return
 
 
-def _process_start_time(pid: int) -> float | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-    except (OSError, StopIteration, ValueError, IndexError):
-        return None
-    fields = stat.rsplit(")", 1)[-1].split()
-    try:
-        ticks = int(fields[19])
-    except (IndexError, ValueError):
-        return None
-    return boot + ticks / os.sysconf("SC_CLK_TCK")
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+                if int(stat.rsplit(")", 1)[-1].split()[2]) == pgid:
+                    members.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return members

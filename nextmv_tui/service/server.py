@@ -101,13 +101,14 @@ async def _run(
     cert: Path | None,
     announce: Callable[[str], None] | None,
 ) -> None:
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(_serve_until_exit(server))
     while not server.started and not task.done():
         await asyncio.sleep(0.02)
     if task.done():
-        await task
+        code = await task
         raise ServiceStartError(
-            f"could not serve on {settings.host}:{settings.port} (port in use or not allowed?)"
+            f"could not serve on {settings.host}:{settings.port} (port in use or not "
+            f"allowed?); uvicorn exit code {code}"
         )
     port = settings.port
     with contextlib.suppress(Exception):
@@ -121,6 +122,15 @@ async def _run(
         await task
     finally:
         _remove_service_file(settings.service_file)
+
+
+async def _serve_until_exit(server: _Server) -> object:
+    """uvicorn calls sys.exit() when it cannot bind; turn that into a return value."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        return exc.code
+    return None
 
 
 def _write_service_file(

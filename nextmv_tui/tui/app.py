@@ -25,7 +25,12 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
 from nextmv_tui.cloud.client import NextmvClient
-from nextmv_tui.cloud.errors import AuthError, NotFoundError, RateLimitedError
+from nextmv_tui.cloud.errors import (
+    AuthError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTimeoutError,
+)
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.messages import (
@@ -57,7 +62,6 @@ if TYPE_CHECKING:
 
 MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_retry_after=5.0)
 """One quick retry per request; the poll loop does the long backoff itself, visibly."""
-MAX_BACKOFF = 30.0
 AUTH_RETRY = 30.0
 FINAL_FETCH_CONCURRENCY = 4
 
@@ -124,28 +128,28 @@ class NextmvTuiApp(App[int]):
         self._poll_in_flight = False
         self._poll_again = False
         self._form: SubmitForm | None = None
+        self.header_info = HeaderInfo(endpoint=settings.endpoint, profile=settings.profile)
 
     # --- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield HeaderLine(id="header-line")
+        # Kept as attributes: handlers run while modals are on top (and during shutdown),
+        # when a query from the app would search the wrong screen.
+        self.header_line = HeaderLine(id="header-line")
+        self.table = QueueTable(id="queue")
+        self.detail = RunDetail(self.client, clock=self.settings.clock, id="detail")
+        self.filter_bar = FilterBar(id="filter")
+        self.summary_line = SummaryLine(id="summary")
+        yield self.header_line
         with Vertical(id="main"):
-            yield QueueTable(id="queue")
-            yield RunDetail(self.client, clock=self.settings.clock, id="detail")
-        yield FilterBar(id="filter")
-        yield SummaryLine(id="summary")
+            yield self.table
+            yield self.detail
+        yield self.filter_bar
+        yield self.summary_line
         yield Footer()
 
-    @property
-    def table(self) -> QueueTable:
-        return self.query_one("#queue", QueueTable)
-
-    @property
-    def detail(self) -> RunDetail:
-        return self.query_one("#detail", RunDetail)
-
     def on_mount(self) -> None:
-        self.query_one("#filter", FilterBar).display = False
+        self.filter_bar.display = False
         self.table.focus()
         self._update_header()
         self._update_summary()
@@ -181,8 +185,19 @@ class NextmvTuiApp(App[int]):
 
     async def _fetch_queue(self, token: int) -> None:
         started = time.monotonic()
+        deadline = self.settings.request_timeout * MONITOR_RETRY.max_attempts + 3.0
         try:
-            runs = await self.client.account_queue()
+            # The client has per-request timeouts; this bounds the whole call (retries
+            # included) so a stalled server can never freeze the refresh chain.
+            runs = await asyncio.wait_for(self.client.account_queue(), deadline)
+        except asyncio.TimeoutError:
+            error = RequestTimeoutError(
+                f"GET v1/account/queue: no answer from {self.settings.endpoint} "
+                f"in {deadline:g} s",
+                endpoint=self.settings.endpoint,
+            )
+            self.post_message(QueueFailed(error, token))
+            return
         except Exception as exc:  # every fault becomes a message, never leaves the worker
             self.post_message(QueueFailed(exc, token))
             return
@@ -228,9 +243,10 @@ class NextmvTuiApp(App[int]):
         else:
             self.connection = "offline"
             self.connection_detail = str(error) or error.__class__.__name__
-            delay = min(MAX_BACKOFF, self.refresh_interval * 2 ** min(self.failures - 1, 6))
+            cap = self.settings.max_backoff
+            delay = min(cap, self.refresh_interval * 2 ** min(self.failures - 1, 6))
             if isinstance(error, RateLimitedError) and error.retry_after:
-                delay = max(delay, min(error.retry_after, MAX_BACKOFF * 2))
+                delay = max(delay, min(error.retry_after, 2 * cap))
         self._retry_at = time.monotonic() + delay
         self._update_header()
         self.table.set_class(True, "-stale")
@@ -375,7 +391,7 @@ class NextmvTuiApp(App[int]):
         retry_in = None
         if self._retry_at is not None:
             retry_in = max(0.0, self._retry_at - time.monotonic())
-        info = HeaderInfo(
+        self.header_info = info = HeaderInfo(
             endpoint=self.settings.endpoint,
             profile=self.settings.profile,
             state=self.connection,
@@ -389,11 +405,11 @@ class NextmvTuiApp(App[int]):
             read_only=self.settings.read_only,
             stale=self.is_stale(),
         )
-        self.query_one("#header-line", HeaderLine).show(info)
+        self.header_line.show(info)
 
     def _update_summary(self) -> None:
         table = self.table
-        self.query_one("#summary", SummaryLine).show(
+        self.summary_line.show(
             self.store.counts(),
             shown=table.row_count,
             total=len(self.store),
@@ -457,10 +473,10 @@ class NextmvTuiApp(App[int]):
     # --- actions: view ------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        self.query_one("#filter", FilterBar).open(self.filter_text)
+        self.filter_bar.open(self.filter_text)
 
     def action_clear_filter(self) -> None:
-        bar = self.query_one("#filter", FilterBar)
+        bar = self.filter_bar
         if self.filter_text or bar.display:
             bar.action_clear_filter()
 
@@ -514,7 +530,7 @@ class NextmvTuiApp(App[int]):
         row = self.store.rows[run_id]
         if not self.store.matches(row, self.filter_text):
             self.filter_text = ""
-            self.query_one("#filter", FilterBar).display = False
+            self.filter_bar.display = False
         self._apply_change(Change(), select=run_id)
         return self.store.selected == run_id
 

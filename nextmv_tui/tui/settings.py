@@ -65,6 +65,8 @@ class Settings:
     """Test hook: an httpx transport for the client (fault injection, fixed data)."""
     request_timeout: float = 10.0
     """Per-request timeout of the monitor's client; the poll loop does its own backoff."""
+    max_backoff: float = 30.0
+    """Longest wait between queue retries while offline (tests shorten it)."""
 
     @property
     def profile(self) -> str:

@@ -8,14 +8,17 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import tarfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from nextmv_tui.service.executor import Execution, RunJob, RunOutcome, start_run
+from nextmv_tui.service.executor import Execution, RunJob, RunOutcome, start_run, stop_stale_run
 from nextmv_tui.service.manifest import AppManifest, bundled_app_dir, load_manifest
 
 TEST_APPS = Path(__file__).parent / "apps"
@@ -354,3 +357,62 @@ async def test_concurrent_waiters_get_the_same_outcome(tmp_path, knapsack):
     first, second = await asyncio.gather(execution.wait(), execution.wait())
     assert first == second and first.status == "failed"
     assert first.error.startswith("invalid input: not valid JSON")
+
+
+async def test_long_log_lines_are_split_and_nothing_is_lost(tmp_path):
+    manifest = write_binary_app(
+        tmp_path / "bin",
+        "#!/bin/sh\nhead -c 150000 /dev/zero | tr '\\0' x >&2\nprintf '\\nend\\n' >&2\n"
+        "echo '{}'\n",
+    )
+    job = make_job(tmp_path, manifest, "{}")
+    outcome = await run(job)
+    assert outcome.status == "succeeded", outcome.error
+    lines = log_lines(job.run_dir)
+    assert lines[-1] == "end"
+    pieces = lines[:-1]
+    assert all(len(p) <= 64 * 1024 for p in pieces)
+    assert "".join(pieces) == "x" * 150000
+
+
+async def test_stale_run_of_a_crashed_service_is_stopped_and_cleaned(tmp_path):
+    job = make_job(tmp_path, helper_app("sleeper"), "")
+    execution = await start_run(job)
+    await wait_until(lambda: "started" in log_lines(job.run_dir))
+    grandchild = child_pid(job.run_dir)
+    assert grandchild is not None
+
+    # A folder the group does not work in is not enough to kill it (pid reuse guard).
+    assert not await asyncio.to_thread(stop_stale_run, tmp_path / "elsewhere", execution.pid)
+    assert alive(execution.pid)
+
+    assert await asyncio.to_thread(stop_stale_run, job.run_dir, execution.pid)
+    assert not alive(execution.pid) and not alive(grandchild)
+    outcome = await execution.wait()
+    assert outcome.status == "failed"
+    assert outcome.error == "terminated by signal SIGKILL"
+    assert not (job.run_dir / "work").exists()
+
+
+async def test_cancelled_start_leaves_no_process(tmp_path, monkeypatch):
+    """Popen is wrapped only to pause right after the spawn, so the start can be cancelled in
+    that window (the real process is still started and must be killed)."""
+    spawned, proceed = threading.Event(), threading.Event()
+    pids: list[int] = []
+    real_popen = subprocess.Popen
+
+    def paused_popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real_popen(*args, **kwargs)
+        pids.append(proc.pid)
+        spawned.set()
+        proceed.wait(10)
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", paused_popen)
+    task = asyncio.ensure_future(start_run(make_job(tmp_path, helper_app("sleeper"), "")))
+    await wait_until(spawned.is_set)
+    task.cancel()
+    proceed.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await wait_until(lambda: not alive(pids[0]))

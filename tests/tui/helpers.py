@@ -21,6 +21,7 @@ def config_for(service: Any) -> ClientConfig:
 
 def app_for(service: Any, **kwargs: Any) -> NextmvTuiApp:
     kwargs.setdefault("refresh", 0.5)
+    kwargs.setdefault("max_backoff", 2.0)
     return make_app(Settings(config=config_for(service), **kwargs))
 
 

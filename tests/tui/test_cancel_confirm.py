@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 from textual.widgets import Button, Static
 
@@ -36,13 +37,13 @@ async def test_y_confirms() -> None:
         assert not isinstance(app.screen, ConfirmCancelScreen)
 
 
-async def test_n_escape_and_enter_on_the_safe_button_keep_the_run() -> None:
-    for key in ("n", "escape", "enter"):
-        app = _host()
-        async with app.run_test() as pilot:
-            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
-            await pilot.press(key)
-            await wait_until(pilot, lambda: app.results == [False], message=f"{key} -> False")
+@pytest.mark.parametrize("key", ["n", "escape", "enter"])
+async def test_n_escape_and_enter_on_the_safe_button_keep_the_run(key: str) -> None:
+    app = _host()
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
+        await pilot.press(key)
+        await wait_until(pilot, lambda: app.results == [False], message=f"{key} -> False")
 
 
 async def test_tab_to_cancel_button_then_enter_confirms() -> None:

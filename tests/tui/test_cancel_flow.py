@@ -10,6 +10,9 @@ in order, so once the help screen is up, ``c`` has been handled, without any sle
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from textual.pilot import Pilot
 
 from nextmv_tui.cloud.client import NextmvClient
@@ -17,6 +20,7 @@ from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.app import NextmvTuiApp
 from nextmv_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from nextmv_tui.tui.screens.help import HelpScreen
+from nextmv_tui.tui.screens.jump import JumpScreen
 from tests.conftest import LocalService
 from tests.tui.conftest import wait_until
 from tests.tui.helpers import app_for, client_for, knapsack_request, routing_request
@@ -24,6 +28,14 @@ from tests.tui.helpers import app_for, client_for, knapsack_request, routing_req
 
 async def server_status(client: NextmvClient, app_id: str, run_id: str) -> RunStatus:
     return (await client.run_information(app_id, run_id)).status
+
+
+async def wait_until_final(client: NextmvClient, run_id: str, timeout: float = 30) -> None:
+    """Poll the server (not the UI) until the knapsack run is final."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (await server_status(client, "knapsack", run_id)).is_final:
+        assert asyncio.get_running_loop().time() < deadline, f"{run_id} did not finish"
+        await asyncio.sleep(0.1)
 
 
 async def wait_running(app: NextmvTuiApp, pilot: Pilot[int], *run_ids: str) -> None:
@@ -64,15 +76,22 @@ async def test_cancel_a_long_routing_run(local_service: LocalService) -> None:
                              timeout=20, message="row turns canceled")
             await wait_until(
                 pilot,
-                lambda: _is(server_status(client, "routing", run_id), RunStatus.CANCELED),
+                server_says(client, "routing", run_id, RunStatus.CANCELED),
                 timeout=20,
                 message="server says canceled",
             )
             assert app.check_action("cancel_run", ()) is not True
 
 
-async def _is(status: object, expected: RunStatus) -> bool:
-    return await status == expected  # type: ignore[misc]
+def server_says(
+    client: NextmvClient, app_id: str, run_id: str, expected: RunStatus
+) -> Callable[[], Awaitable[bool]]:
+    """An async predicate for ``wait_until``: the server reports ``expected``."""
+
+    async def check() -> bool:
+        return await server_status(client, app_id, run_id) == expected
+
+    return check
 
 
 async def test_n_keeps_the_run_running(local_service: LocalService) -> None:
@@ -112,7 +131,7 @@ async def test_confirmation_acts_on_the_captured_run_when_selection_moves(
             await wait_until(pilot, lambda: app.store.rows[first].status == RunStatus.CANCELED,
                              timeout=20)
             await wait_until(
-                pilot, lambda: _is(server_status(client, "routing", first), RunStatus.CANCELED),
+                pilot, server_says(client, "routing", first, RunStatus.CANCELED),
                 timeout=20,
             )
             assert await server_status(client, "routing", second) == RunStatus.RUNNING
@@ -123,8 +142,13 @@ async def test_confirmation_acts_on_the_captured_run_when_selection_moves(
 async def test_cancel_is_unavailable_on_a_finished_run(local_service: LocalService) -> None:
     async with client_for(local_service) as client:
         run_id = await client.create_run("knapsack", knapsack_request(8, name="quick"))
-        app = app_for(local_service)
+        await wait_until_final(client, run_id)
+        app = app_for(local_service, app_id="knapsack")
         async with app.run_test(size=(160, 45)) as pilot:
+            # A run that finished before the monitor started: reach it with g (jump).
+            await pilot.press("g")
+            await wait_until(pilot, lambda: isinstance(app.screen, JumpScreen))
+            await pilot.press(*run_id, "enter")
             await wait_until(
                 pilot,
                 lambda: (row := app.store.get(run_id)) is not None

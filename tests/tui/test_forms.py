@@ -90,7 +90,7 @@ def test_priority_bounds_are_accepted(priority: int) -> None:
 
 @pytest.mark.parametrize("app_id", ["", "   "])
 def test_empty_app_id_is_refused(app_id: str) -> None:
-    with pytest.raises(InputError, match="^application ID: must not be empty$"):
+    with pytest.raises(InputError, match=r"^application ID: must not be empty$"):
         SubmitForm(app_id=app_id).to_request()
 
 
@@ -112,5 +112,5 @@ def test_home_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 
 def test_empty_path_is_refused() -> None:
-    with pytest.raises(InputError, match="^input path: choose a file or directory"):
+    with pytest.raises(InputError, match=r"^input path: choose a file or directory"):
         SubmitForm(path="  ").input_path()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.table import Table
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -52,14 +53,14 @@ async def test_screen_lists_every_binding_and_the_palette() -> None:
             assert expected in text, expected
 
 
-async def test_escape_q_question_mark_and_f1_close() -> None:
-    for key in ("escape", "q", "question_mark", "f1"):
-        app = ModalHost(lambda: HelpScreen(BINDINGS))
-        async with app.run_test() as pilot:
-            await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-            await pilot.press(key)
-            await wait_until(pilot, lambda: app.results == [None], message=f"{key} closes")
-            assert app.is_running, f"{key} must close help, not quit"
+@pytest.mark.parametrize("key", ["escape", "q", "question_mark", "f1"])
+async def test_escape_q_question_mark_and_f1_close(key: str) -> None:
+    app = ModalHost(lambda: HelpScreen(BINDINGS))
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press(key)
+        await wait_until(pilot, lambda: app.results == [None], message=f"{key} closes")
+        assert app.is_running, f"{key} must close help, not quit"
 
 
 async def test_long_tables_scroll_in_a_small_terminal() -> None:
@@ -73,3 +74,16 @@ async def test_long_tables_scroll_in_a_small_terminal() -> None:
         scroll.focus()
         await pilot.press("end")
         await wait_until(pilot, lambda: scroll.scroll_y == scroll.max_scroll_y)
+
+
+async def test_the_monitors_own_bindings_show_every_key() -> None:
+    from nextmv_tui.tui.app import ACTION_BINDINGS
+
+    app = ModalHost(lambda: HelpScreen(list(ACTION_BINDINGS)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = _table_text(app)
+        for binding in ACTION_BINDINGS:
+            assert binding.description in text, binding.description
+        assert "?, f1" in text, "both help keys are listed"
+        assert "+, =" in text, "both faster keys are listed"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.command import CommandList, CommandPalette, DiscoveryHit
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
 from nextmv_tui.tui.commands import COMMANDS, NextmvCommands
@@ -35,9 +36,7 @@ async def test_save_prefills_and_returns_the_path(tmp_path: Path) -> None:
 async def test_save_refuses_a_directory_and_a_missing_folder(tmp_path: Path) -> None:
     app = await _save_app(tmp_path)
     async with app.run_test() as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SaveOutputScreen))
-        screen = app.screen
-        assert isinstance(screen, SaveOutputScreen)
+        screen = await _save_screen(app, pilot)
         await pilot.press("enter")
         await wait_until(pilot, lambda: "is a directory" in screen.message_text)
         assert app.results == [] and app.screen is screen
@@ -55,9 +54,7 @@ async def test_save_asks_before_overwriting(tmp_path: Path) -> None:
     existing.write_text("{}")
     app = await _save_app(existing)
     async with app.run_test() as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SaveOutputScreen))
-        screen = app.screen
-        assert isinstance(screen, SaveOutputScreen)
+        screen = await _save_screen(app, pilot)
         await pilot.press("enter")
         await wait_until(pilot, lambda: "exists" in screen.message_text)
         assert str(screen.query_one("#save-go", Button).label) == "Overwrite"
@@ -88,6 +85,13 @@ def test_check_destination_relative_and_home(
     assert check_destination("out.json") == (tmp_path / "out.json", "")
     assert check_destination("~/o.txt") == (tmp_path / "o.txt", "")
     assert check_destination("   ")[1] == "type a file path"
+
+
+async def _save_screen(app: ModalHost, pilot: Pilot[None]) -> SaveOutputScreen:
+    await wait_until(pilot, lambda: isinstance(app.screen, SaveOutputScreen))
+    screen = app.screen
+    assert isinstance(screen, SaveOutputScreen)
+    return screen
 
 
 # --- jump ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from rich.table import Table
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.widgets import Static
 GROUPS: dict[str, tuple[str, ...]] = {
     "Runs": ("submit", "cancel_run", "copy_run_id", "save_output", "mark", "jump"),
     "Refresh": ("refresh", "toggle_pause", "faster", "slower"),
-    "Queue view": ("filter", "sort"),
+    "Queue view": ("filter", "clear_filter", "sort", "sort_reverse"),
     "General": ("command_palette", "help", "quit"),
 }
 """Sections of the help table by action name; other actions go under "Other"."""
@@ -42,13 +43,14 @@ def help_rows(
     """Group bindings into ``{section: [(keys, description, details)]}``.
 
     Bindings of the same action are merged into one row ("?, f1"). ``key_display`` maps a key
-    to its display form (the app's ``get_key_display``); missing keys are shown as is.
+    to its display form (the app's ``get_key_display``); other keys show the binding's
+    ``key_display`` or the key name.
     """
     display = key_display or {}
     merged: dict[str, tuple[list[str], str, str, str]] = {}
     for binding in Binding.make_bindings(bindings):
         action = binding.action
-        shown = binding.key_display or display.get(binding.key, binding.key)
+        shown = display.get(binding.key) or binding.key_display or binding.key
         if action in merged:
             keys, description, details, group = merged[action]
             if shown not in keys:
@@ -112,8 +114,9 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(self._table(), id="help-table")
 
     def _table(self) -> Table:
+        # Every key of a binding is shown ("?, f1"): a binding's key_display names only one.
         display = {
-            binding.key: self.app.get_key_display(binding)
+            binding.key: self.app.get_key_display(replace(binding, key_display=None))
             for binding in Binding.make_bindings(self._bindings_shown)
         }
         table = Table(box=None, expand=True, show_header=False, padding=(0, 1))

@@ -152,6 +152,12 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
     SubmitScreen.-uploading #submit-progress-row {
         display: block;
     }
+    SubmitScreen #submit-progress {
+        width: auto;
+    }
+    SubmitScreen #submit-progress Bar {
+        width: 48;
+    }
     SubmitScreen #submit-rate {
         width: 1fr;
         padding-left: 2;

@@ -123,15 +123,18 @@ class RunDetail(Vertical):
         self._wake = asyncio.Event()
 
     def compose(self) -> ComposeResult:
+        self._info_view = Static("No run selected.", id="detail-info")
+        self._log_view = Log(max_lines=LOG_MAX_LINES, auto_scroll=True, id="detail-log")
+        self._output_view = Static("", id="detail-output")
         with Horizontal(id="detail-body"):
             with VerticalScroll(id="detail-info-scroll"):
-                yield Static("No run selected.", id="detail-info")
+                yield self._info_view
             with Vertical(id="detail-right"):
                 yield Static("Log", classes="pane-title", id="detail-log-title")
-                yield Log(max_lines=LOG_MAX_LINES, auto_scroll=True, id="detail-log")
+                yield self._log_view
                 yield Static("Output", classes="pane-title", id="detail-output-title")
                 with VerticalScroll(id="detail-output-scroll"):
-                    yield Static("", id="detail-output")
+                    yield self._output_view
 
     # --- driven by the app ----------------------------------------------------------------
 
@@ -145,11 +148,11 @@ class RunDetail(Vertical):
         self._error = ""
         self._output = None
         self._log_lines = []
-        log = self.query_one("#detail-log", Log)
+        log = self._log_view
         log.clear()
         if row is None:
-            self.query_one("#detail-info", Static).update("No run selected.")
-            self.query_one("#detail-output", Static).update("")
+            self._info_view.update("No run selected.")
+            self._output_view.update("")
             return
         cached = self._cache.get(row.run_id)
         if cached is not None:
@@ -159,7 +162,7 @@ class RunDetail(Vertical):
             self._render_output()
             return
         self._render_info()
-        self.query_one("#detail-output", Static).update(Text("loading…", style="dim"))
+        self._output_view.update(Text("loading…", style="dim"))
         self._wake = asyncio.Event()
         self.run_worker(
             self._follow(row.run_id, row.app_id),
@@ -315,7 +318,7 @@ class RunDetail(Vertical):
     def _logs(self, message: DetailLogs) -> None:
         if message.run_id != self.run_id:
             return
-        log = self.query_one("#detail-log", Log)
+        log = self._log_view
         if message.reset:
             log.clear()
             self._log_lines = []
@@ -346,7 +349,7 @@ class RunDetail(Vertical):
         return self._output[0] if self._output else ""
 
     def _render_output(self) -> None:
-        target = self.query_one("#detail-output", Static)
+        target = self._output_view
         if self._output is None:
             target.update("")
             return
@@ -357,7 +360,7 @@ class RunDetail(Vertical):
             target.update(Text(text, style="italic"))
 
     def _render_info(self) -> None:
-        self.query_one("#detail-info", Static).update(self.render_info())
+        self._info_view.update(self.render_info())
 
     def render_info(self) -> RenderableType:
         row = self._row

@@ -18,6 +18,9 @@ import json
 import math
 import sys
 import time
+from typing import Any, NoReturn
+
+Number = float | int
 
 DP_CELL_LIMIT = 4_000_000
 """Largest items x (capacity + 1) table the DP builds; above it branch and bound runs."""
@@ -28,7 +31,7 @@ class InputError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 1, instead of usage + exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 1, not usage + exit 2
         raise InputError(f"invalid options: {message}")
 
 
@@ -36,7 +39,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def parse_options(argv: list[str]) -> dict:
+def parse_options(argv: list[str]) -> dict[str, Any]:
     parser = _Parser(prog="knapsack", add_help=False, allow_abbrev=False)
     parser.add_argument("-duration", "--duration", default="30")
     parser.add_argument("-algorithm", "--algorithm", default="auto")
@@ -54,7 +57,7 @@ def parse_options(argv: list[str]) -> dict:
     return {"duration": duration, "algorithm": known.algorithm}
 
 
-def _number(value: object, where: str, *, non_negative: bool) -> float | int:
+def _number(value: object, where: str, *, non_negative: bool) -> Number:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InputError(f"invalid input: {where} must be a number (got {json.dumps(value)})")
     if non_negative and value < 0:
@@ -62,7 +65,7 @@ def _number(value: object, where: str, *, non_negative: bool) -> float | int:
     return value
 
 
-def read_input(text: str) -> tuple[list[dict], float | int]:
+def read_input(text: str) -> tuple[list[dict[str, Any]], Number]:
     if not text.strip():
         raise InputError("invalid input: stdin is empty, expected a JSON object")
     try:
@@ -90,19 +93,26 @@ def read_input(text: str) -> tuple[list[dict], float | int]:
     return items, capacity
 
 
-def _is_integral(value: float | int) -> bool:
+def _is_integral(value: Number) -> bool:
     return isinstance(value, int) or float(value).is_integer()
 
 
-def solve_dp(values: list, weights: list[int], capacity: int, deadline: float):
+def solve_dp(
+    values: list[Number], weights: list[int], capacity: int, deadline: float
+) -> tuple[list[int], bool, int]:
     """Classic DP over capacity; returns (chosen indices, optimal, cells)."""
-    best = [0] * (capacity + 1)
+    best: list[Number] = [0] * (capacity + 1)
     taken: list[bytearray] = []
     optimal = True
+    next_log = time.monotonic() + 1.0
     for value, weight in zip(values, weights, strict=True):
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             optimal = False
             break
+        if now >= next_log:
+            log(f"dp: {len(taken)}/{len(values)} items done, best so far {best[capacity]}")
+            next_log = now + 1.0
         take = bytearray(capacity + 1)
         for c in range(capacity, weight - 1, -1):
             candidate = best[c - weight] + value
@@ -119,7 +129,9 @@ def solve_dp(values: list, weights: list[int], capacity: int, deadline: float):
     return chosen, optimal, len(taken) * (capacity + 1)
 
 
-def solve_bnb(values: list, weights: list, capacity: float | int, deadline: float):
+def solve_bnb(
+    values: list[Number], weights: list[Number], capacity: Number, deadline: float
+) -> tuple[list[int], bool, int]:
     """Depth-first branch and bound (items by value density, Dantzig bound).
 
     Returns (chosen indices, optimal, nodes). All weights are > 0 and <= capacity here.
@@ -130,20 +142,30 @@ def solve_bnb(values: list, weights: list, capacity: float | int, deadline: floa
     w = [weights[i] for i in order]
     integral = all(isinstance(v, int) for v in p)
     x = [False] * n
-    best, best_set = 0, []
-    cw, cp, j = 0, 0, 0
+    best: Number = 0
+    best_set: list[int] = []
+    cw: Number = 0
+    cp: Number = 0
+    j = 0
     nodes, optimal = 0, True
+    next_log = time.monotonic() + 1.0
     while True:
         nodes += 1
-        if nodes % 4096 == 0 and time.monotonic() > deadline:
-            optimal = False
-            break
-        rem, gain, k = capacity - cw, 0, j
+        if nodes % 4096 == 0:
+            now = time.monotonic()
+            if now > deadline:
+                optimal = False
+                break
+            if now >= next_log:
+                log(f"bnb: {nodes} nodes, best value so far {best}")
+                next_log = now + 1.0
+        rem, k = capacity - cw, j
+        gain: Number = 0
         while k < n and w[k] <= rem:
             rem -= w[k]
             gain += p[k]
             k += 1
-        bound = cp + gain + (rem * p[k] / w[k] if k < n else 0)
+        bound: Number = cp + gain + (rem * p[k] / w[k] if k < n else 0)
         if integral:
             bound = math.floor(bound + 1e-9)
         if bound > best + 1e-9 * max(1.0, abs(best)):

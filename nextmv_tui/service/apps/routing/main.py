@@ -25,6 +25,7 @@ import random
 import sys
 import time
 from array import array
+from typing import Any, NoReturn
 
 EARTH_RADIUS_M = 6_371_000.0
 DEFAULT_SPEED = 10.0
@@ -38,7 +39,7 @@ class InputError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
+    def error(self, message: str) -> NoReturn:
         raise InputError(f"invalid options: {message}")
 
 
@@ -46,7 +47,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def parse_options(argv: list[str]) -> dict:
+def parse_options(argv: list[str]) -> dict[str, Any]:
     parser = _Parser(prog="routing", add_help=False, allow_abbrev=False)
     parser.add_argument("-duration", "--duration", default="10")
     parser.add_argument("-seed", "--seed", default="0")
@@ -67,7 +68,9 @@ def parse_options(argv: list[str]) -> dict:
 # --- input -------------------------------------------------------------------------------
 
 
-def _number(value, where: str, *, low: float | None = None, high: float | None = None):
+def _number(
+    value: Any, where: str, *, low: float | None = None, high: float | None = None
+) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InputError(f"invalid input: {where} must be a number (got {json.dumps(value)})")
     if (low is not None and value < low) or (high is not None and value > high):
@@ -75,7 +78,7 @@ def _number(value, where: str, *, low: float | None = None, high: float | None =
     return float(value)
 
 
-def _location(value, where: str) -> tuple[float, float]:
+def _location(value: Any, where: str) -> tuple[float, float]:
     if not isinstance(value, dict):
         raise InputError(f"invalid input: {where} must be an object with 'lon' and 'lat'")
     for key in ("lon", "lat"):
@@ -86,20 +89,20 @@ def _location(value, where: str) -> tuple[float, float]:
     return lon, lat
 
 
-def _id(value, where: str) -> str:
+def _id(value: Any, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
         raise InputError(f"invalid input: {where} must be a non-empty string")
     return str(value)
 
 
-def _merged(entity: dict, defaults: dict, key: str):
+def _merged(entity: dict[str, Any], defaults: dict[str, Any], key: str) -> Any:
     return entity[key] if key in entity else defaults.get(key)
 
 
 class Problem:
     """Validated input: points, distances (meters) and per-vehicle data."""
 
-    def __init__(self, data) -> None:
+    def __init__(self, data: Any) -> None:
         if not isinstance(data, dict):
             raise InputError("invalid input: expected a JSON object with 'stops' and 'vehicles'")
         defaults = data.get("defaults") or {}
@@ -182,7 +185,7 @@ class Problem:
         self.dist = _distance_matrix(points)
 
 
-def _distance_matrix(points: list[tuple[float, float]]) -> list[array]:
+def _distance_matrix(points: list[tuple[float, float]]) -> list[array[float]]:
     """Great-circle distances via unit-vector chords (equal to haversine, numerically stable)."""
     vectors = []
     for lon, lat in points:
@@ -223,11 +226,12 @@ class Solution:
         if not route:
             return 0.0
         total = sum(d[route[k]][route[k + 1]] for k in range(len(route) - 1))
-        if self.p.start[v] is not None:
-            total += d[self.p.start[v]][route[0]]
-        if self.p.end[v] is not None:
-            total += d[route[-1]][self.p.end[v]]
-        return total
+        start, end = self.p.start[v], self.p.end[v]
+        if start is not None:
+            total += d[start][route[0]]
+        if end is not None:
+            total += d[route[-1]][end]
+        return float(total)
 
     def objective(self) -> float:
         travel = sum(self.route_distance(v) / self.p.speed[v] for v in range(len(self.routes)))
@@ -340,7 +344,9 @@ def ruin(solution: Solution, rng: random.Random) -> tuple[list[int], set[int]]:
     return removed, touched
 
 
-def search(problem: Problem, options: dict, started: float) -> tuple[Solution, dict]:
+def search(
+    problem: Problem, options: dict[str, Any], started: float
+) -> tuple[Solution, dict[str, Any]]:
     rng = random.Random(options["seed"])
     deadline = started + options["duration"]
     best = construct(problem, rng, deadline)
@@ -394,7 +400,13 @@ def search(problem: Problem, options: dict, started: float) -> tuple[Solution, d
 # --- output ------------------------------------------------------------------------------
 
 
-def render(problem: Problem, solution: Solution, options: dict, info: dict, started: float) -> dict:
+def render(
+    problem: Problem,
+    solution: Solution,
+    options: dict[str, Any],
+    info: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
     d = problem.dist
     vehicles_out = []
     durations = []

@@ -1,10 +1,11 @@
 """Reads every file under data/in, writes an upper-cased copy of each under data/out."""
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
-from lib.helper import shout
+shout = importlib.import_module("lib.helper").shout  # lib/ is copied through a glob
 
 source, target = Path("data/in"), Path("data/out")
 count = 0

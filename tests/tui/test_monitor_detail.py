@@ -1,0 +1,102 @@
+"""The detail pane against the REAL local service: it follows the selected run to the end,
+tails its live log while it runs, and shows the output (or the error) once it is final."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.console import Console
+
+from nextmv_tui.cloud.models import CreateRunRequest, Format, RunConfiguration
+from nextmv_tui.cloud.status import RunStatus
+from tests.tui.conftest import wait_until
+from tests.tui.helpers import app_for, client_for, routing_request
+
+SIZE = (160, 45)
+
+
+def info_text(app) -> str:
+    console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(app.detail.render_info())
+    return console.export_text()
+
+
+async def test_detail_follows_run_to_success_with_live_log_and_output(local_service):
+    async with client_for(local_service) as client:
+        run_id = await client.create_run("routing", routing_request(3, name="detail run"))
+        app = app_for(local_service)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.table.has_run(run_id), 15)
+            assert app.select_run(run_id)
+            await wait_until(pilot, lambda: app.detail.info is not None, 10,
+                             message="run information in the detail pane")
+            saw_running = app.detail.info.status == RunStatus.RUNNING
+
+            def logged() -> bool:
+                return any("objective" in line for line in app.detail._log_lines)
+
+            await wait_until(pilot, logged, 20, message="live log lines")
+            await wait_until(
+                pilot,
+                lambda: app.detail.info.status == RunStatus.SUCCEEDED
+                and "solutions" in app.detail.output_text(),
+                30,
+                message="success and the output preview",
+            )
+            text = info_text(app)
+            assert "succeeded" in text and "routing" in text and "duration=3" in text
+            assert "Duration" in text and "Output" in text
+            assert saw_running or any("objective" in line for line in app.detail._log_lines)
+            # the worker stopped: nothing in the detail group is still running
+            await wait_until(
+                pilot,
+                lambda: not [w for w in app.detail.workers if w.group == "detail"
+                             and not w.is_finished],
+                5,
+            )
+            # the table agrees
+            assert app.store.rows[run_id].status == RunStatus.SUCCEEDED
+
+
+async def test_failed_run_shows_its_error(make_local_service):
+    service = make_local_service(concurrency=0)
+    async with client_for(service) as client:
+        bad = await client.create_run(
+            "knapsack",
+            CreateRunRequest(input={"items": "not a list", "weight_capacity": 3},
+                             name="bad input", configuration=RunConfiguration(format=Format())),
+        )
+        app = app_for(service)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.table.has_run(bad), 15)
+            app.select_run(bad)
+            await wait_until(pilot, lambda: app.detail.info is not None, 10)
+            assert app.detail.info.status == RunStatus.QUEUED
+            assert app.check_action("cancel_run", ()) is True
+            assert app.check_action("save_output", ()) is None
+            # let it run: restart the service with a free execution slot
+            await asyncio.to_thread(service.stop)
+            service.serve_kwargs["concurrency"] = 1
+            await asyncio.to_thread(service.start)
+            await wait_until(pilot, lambda: app.store.rows[bad].status == RunStatus.FAILED, 30)
+            await wait_until(pilot, lambda: "Error" in info_text(app), 10)
+            assert "No output" in app.detail.output_text()
+            assert app.check_action("cancel_run", ()) is None, "cancel greyed out once final"
+
+
+async def test_switching_runs_cancels_the_previous_detail_worker(make_local_service):
+    service = make_local_service(concurrency=0)
+    async with client_for(service) as client:
+        a = await client.create_run("routing", routing_request(5, name="a"))
+        b = await client.create_run("routing", routing_request(5, name="b"))
+        app = app_for(service)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.table.row_count == 2, 15)
+            app.select_run(a)
+            await wait_until(pilot, lambda: app.detail.info is not None
+                             and app.detail.info.id == a, 10)
+            app.select_run(b)
+            await wait_until(pilot, lambda: app.detail.info is not None
+                             and app.detail.info.id == b, 10)
+            live = [w for w in app.detail.workers if w.group == "detail" and not w.is_finished]
+            assert len(live) == 1 and live[0].name == f"detail {b}"

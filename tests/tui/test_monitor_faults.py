@@ -1,0 +1,157 @@
+"""Faults: the monitor stays up, keeps the last data marked stale, says it is offline with the
+retry delay, and recovers by itself. The service outage uses the REAL local service; faults a
+real server cannot produce on demand (malformed JSON, unknown status, 5xx, a stall) go through
+an httpx MockTransport, which is the only reason it is used here."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import httpx
+
+from nextmv_tui.cloud.config import ClientConfig
+from nextmv_tui.tui.app import make_app
+from nextmv_tui.tui.settings import Settings
+from nextmv_tui.tui.widgets.status_bar import render_header
+from tests.tui.conftest import wait_until
+from tests.tui.helpers import app_for, client_for, config_for, routing_request
+
+SIZE = (160, 45)
+
+
+def header(app) -> str:
+    return render_header(app.header_info).plain
+
+
+async def test_service_stopped_then_restarted_app_survives_and_recovers(make_local_service):
+    service = make_local_service(concurrency=0)
+    async with client_for(service) as client:
+        run_id = await client.create_run("routing", routing_request(2, name="survivor"))
+    app = app_for(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.table.has_run(run_id), 15)
+        assert app.connection == "online"
+        await asyncio.to_thread(service.stop)
+        await wait_until(pilot, lambda: app.connection == "offline", 15,
+                         message="the header to say offline")
+        assert "offline — retrying in" in header(app)
+        assert app.table.has_run(run_id), "last data is kept"
+        assert app.table.has_class("-stale")
+        assert app.is_stale()
+        await wait_until(pilot, lambda: app.failures >= 2, 15, message="repeated retries")
+        await asyncio.to_thread(service.start)
+        await wait_until(pilot, lambda: app.connection == "online", 40,
+                         message="recovery after the restart")
+        assert not app.table.has_class("-stale")
+        assert "online" in header(app) and app.failures == 0
+        assert app.table.has_run(run_id)
+
+
+async def test_service_killed_mid_session(make_local_service):
+    service = make_local_service()
+    app = app_for(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "online", 15)
+        await asyncio.to_thread(service.kill)
+        await wait_until(pilot, lambda: app.connection == "offline", 15)
+        assert app.is_running
+
+
+async def test_service_down_at_start_then_appears(make_local_service):
+    service = make_local_service(start=False)
+    app = app_for(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "offline", 15)
+        assert "no data yet" in header(app)
+        await asyncio.to_thread(service.start)
+        await wait_until(pilot, lambda: app.connection == "online", 40)
+
+
+async def test_wrong_api_key_says_what_to_fix(local_service):
+    config = ClientConfig(endpoint=local_service.endpoint, api_key="wrong-key",
+                          profile="staging", source="NEXTMV_API_KEY")
+    app = make_app(Settings(config=config, refresh=0.5))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "auth", 15)
+        text = header(app)
+        assert "not authorized" in text
+        assert "NEXTMV_API_KEY" in text and "--api-key" in text
+        assert "wrong-key" not in text, "never show the key"
+
+
+class ScriptedApi:
+    """A queue endpoint that answers from a script of faults, then serves good data."""
+
+    def __init__(self, script: list[str]) -> None:
+        self.script = list(script)
+        self.calls = 0
+
+    def good(self, status: str = "running") -> httpx.Response:
+        created = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+        body = {"runs": [{
+            "id": "run-1", "user_email": "", "name": "n", "description": "",
+            "created_at": created, "application_id": "knapsack",
+            "application_instance_id": "", "application_version_id": "",
+            "execution_class": "", "status_v2": status,
+        }]}
+        return httpx.Response(200, json=body)
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/account/queue"):
+            return httpx.Response(404, json={"error": "not here"})
+        self.calls += 1
+        step = self.script.pop(0) if self.script else "good"
+        if step == "malformed":
+            return httpx.Response(200, content=b'{"runs": [{"id": ')
+        if step == "missing-field":
+            return httpx.Response(200, json={"runs": [{"name": "no id"}]})
+        if step == "503":
+            return httpx.Response(503, json={"error": "maintenance"})
+        if step == "500":
+            return httpx.Response(500, content=b"<html>oops</html>")
+        if step == "reset":
+            raise httpx.ReadError("connection reset by peer", request=request)
+        if step == "stall":
+            await asyncio.sleep(60)  # never answers: the app's own deadline must fire
+        if step == "unknown-status":
+            return self.good("teleporting")
+        return self.good()
+
+
+async def test_malformed_5xx_reset_stall_and_unknown_status_never_crash():
+    api = ScriptedApi(["good", "malformed", "missing-field", "503", "500", "reset",
+                       "stall", "unknown-status", "good"])
+    config = ClientConfig(endpoint="http://fake.invalid", api_key="k", profile="fake")
+    settings = Settings(config=config, refresh=0.5, transport=httpx.MockTransport(api),
+                        request_timeout=0.3, max_backoff=1.0)
+    app = make_app(settings)
+    app_states: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        def progressed() -> bool:
+            app_states.append(app.connection)
+            return api.calls >= 9 and app.connection == "online"
+
+        await wait_until(pilot, progressed, 60, message="all faults then recovery")
+        assert "offline" in app_states
+        assert app.table.has_run("run-1"), "data from before the faults is kept"
+        assert app.is_running
+        assert app.store.rows["run-1"].status_word in ("unknown", "running")
+
+
+async def test_offline_header_counts_down(local_service):
+    app = app_for(local_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "online", 15)
+        await asyncio.to_thread(local_service.stop)
+        await wait_until(pilot, lambda: app.failures >= 4, 30)
+        failures = app.failures
+        first = app.header_info.retry_in
+        assert first is not None and first > 1
+        await wait_until(
+            pilot,
+            lambda: app.failures == failures and app.header_info.retry_in < first - 0.5,
+            5,
+            message="the retry countdown to tick",
+        )
+        assert f"retrying in {round(app.header_info.retry_in)}s" in header(app)
