@@ -14,8 +14,8 @@ import os
 import secrets
 import signal
 import socket
-import ssl
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time

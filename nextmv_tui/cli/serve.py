@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nextmv_tui.service.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_DURATION, DEFAULT_PORT
+from nextmv_tui.service.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_PORT,
+    ExecutionClass,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -44,11 +49,36 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         f"(default {DEFAULT_MAX_DURATION:g}; 0 means no limit)",
     )
     parser.add_argument(
+        "--execution-class", dest="classes", action="append", default=[],
+        metavar="NAME=N[:SECONDS]",
+        help="add an execution class running N runs at once, each for at most SECONDS "
+        "(default: --max-duration); runs pick it with configuration.execution_class "
+        "(repeatable; the default class is 'local')",
+    )
+    parser.add_argument(
         "--tls", action="store_true",
         help="serve HTTPS with a self-signed certificate (needed by the official nextmv CLI)",
     )
     parser.set_defaults(handler=run)
     return parser
+
+
+def parse_class(text: str, default_max: float | None) -> ExecutionClass:
+    """``NAME=N[:SECONDS]`` -> ExecutionClass; ValueError naming the bad part."""
+    name, sep, rest = text.partition("=")
+    if not sep or not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError(
+            f"{text!r}: expected NAME=N[:SECONDS], NAME of letters, digits, '-' or '_'"
+        )
+    limit_text, _, seconds_text = rest.partition(":")
+    try:
+        limit = int(limit_text)
+        seconds = float(seconds_text) if seconds_text else default_max
+    except ValueError:
+        raise ValueError(f"{text!r}: N must be an integer and SECONDS a number") from None
+    if limit < 0 or (seconds is not None and seconds < 0):
+        raise ValueError(f"{text!r}: N and SECONDS must not be negative")
+    return ExecutionClass(name, limit, seconds or None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,6 +98,11 @@ def run(args: argparse.Namespace) -> int:
         if not (app_dir / "app.yaml").is_file():
             print(f"nextmv-tui serve: --app {app_dir}: no app.yaml in that folder", file=sys.stderr)
             return 2
+    try:
+        extra = tuple(parse_class(text, args.max_duration or None) for text in args.classes)
+    except ValueError as exc:
+        print(f"nextmv-tui serve: --execution-class {exc}", file=sys.stderr)
+        return 2
     settings = ServiceSettings(
         data_dir=args.data_dir or default_data_dir(),
         host=args.host,
@@ -76,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         app_dirs=tuple(args.apps),
         concurrency=args.concurrency,
         max_duration=args.max_duration or None,
+        extra_classes=extra,
         tls=args.tls,
     )
 

@@ -157,7 +157,9 @@ def ensure_running(
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
     proc.wait(STOP_TIMEOUT)
-    raise LauncherError(f"the local service did not become healthy in {timeout:g} s; see {log_path}")
+    raise LauncherError(
+        f"the local service did not become healthy in {timeout:g} s; see {log_path}"
+    )
 
 
 def _tail(path: Path, lines: int = 10) -> str:

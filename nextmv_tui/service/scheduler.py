@@ -20,8 +20,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from nextmv_tui.service.executor import RunJob, RunOutcome, start_run
+from nextmv_tui.service.manifest import AppManifest
 from nextmv_tui.service.settings import ServiceSettings
 from nextmv_tui.service.store import RunRecord, Store
 
@@ -35,12 +37,12 @@ class ExecutionLike(Protocol):
 
     pid: int
 
-    async def wait(self) -> Any: ...
+    async def wait(self) -> RunOutcome: ...
 
     async def cancel(self, grace: float = 3.0) -> None: ...
 
 
-StartRun = Callable[[Any], Awaitable[ExecutionLike]]
+StartRun = Callable[[RunJob], Awaitable[ExecutionLike]]
 """``executor.start_run``: takes a ``RunJob``; injectable so tests of the queue need no apps."""
 
 
@@ -70,7 +72,7 @@ class Scheduler:
         self,
         store: Store,
         settings: ServiceSettings,
-        manifests: dict[str, Any],
+        manifests: dict[str, AppManifest],
         start_run: StartRun | None = None,
     ) -> None:
         self._store = store
@@ -83,7 +85,15 @@ class Scheduler:
     # --- lifecycle -----------------------------------------------------------------------
 
     def recover(self) -> list[RunRecord]:
-        """Runs left 'running' by a crash become failed; their process groups are killed."""
+        """Runs left 'running' by a crash become failed; their process groups are killed.
+
+        Queued runs of an execution class that is no longer configured fail too (they
+        could never start).
+        """
+        for name in self._store.queued_classes():
+            if name not in self._settings.execution_classes:
+                for run in self._store.next_queued(name, 1_000_000):
+                    self._fail(run.id, f"execution class {name!r} is no longer configured")
         orphans = self._store.recover(time.time(), INTERRUPTED_ERROR)
         for run in orphans:
             run_dir = self._settings.runs_dir / run.id
@@ -123,12 +133,7 @@ class Scheduler:
         """Start as many queued runs as the classes allow. Synchronous on purpose (see module)."""
         if self._closing:
             return
-        for name in self._store.queued_classes():
-            exec_class = self._settings.execution_classes.get(name)
-            if exec_class is None:
-                for run in self._store.next_queued(name, 1_000_000):
-                    self._fail(run.id, f"execution class {name!r} is no longer configured")
-                continue
+        for name, exec_class in self._settings.execution_classes.items():
             free = exec_class.concurrency - self.running_in(name)
             if free <= 0:
                 continue
@@ -165,14 +170,9 @@ class Scheduler:
                 f"'nextmv-tui serve --app DIR' with the app's folder (containing app.yaml)",
             )
             return
-        try:
-            from nextmv_tui.service import executor
-        except ImportError as exc:
-            self._fail(run.id, f"the local executor is not available: {exc}")
-            return
-        start = self._start_run or executor.start_run
+        start = self._start_run or start_run
         exec_class = self._settings.execution_classes[run.execution_class]
-        job = executor.RunJob(
+        job = RunJob(
             run_id=run.id,
             manifest=manifest,
             input_path=run_dir / run.input_file,
@@ -196,20 +196,20 @@ class Scheduler:
         if slot.cancel_requested:
             self._store.finish(run.id, "canceled", now=time.time(), exit_code=outcome.exit_code)
             return
-        output_path: Path | None = outcome.output_path
+        output_path = outcome.output_path
         self._store.finish(
             run.id,
-            str(outcome.status),
+            outcome.status,
             now=time.time(),
-            error=str(outcome.error or ""),
+            error=outcome.error,
             output_file=output_path.name if output_path is not None else None,
             output_format=outcome.output_format or None,
-            output_size=int(outcome.output_size or 0),
-            statistics=outcome.statistics if isinstance(outcome.statistics, dict) else None,
+            output_size=outcome.output_size,
+            statistics=outcome.statistics,
             exit_code=outcome.exit_code,
         )
 
-    async def _wait(self, execution: ExecutionLike, max_duration: float | None) -> Any:
+    async def _wait(self, execution: ExecutionLike, max_duration: float | None) -> RunOutcome:
         """The executor enforces ``max_duration``; this is only a backstop if it did not."""
         if max_duration is None:
             return await execution.wait()
@@ -219,7 +219,9 @@ class Scheduler:
             return await asyncio.wait_for(asyncio.shield(waiter), backstop)
         except asyncio.TimeoutError:
             await execution.cancel(self._settings.cancel_grace)
-            return _Overrun(await waiter, max_duration)
+            inner = await waiter
+            error = f"run exceeded the maximum duration of {max_duration:g} s and was stopped"
+            return RunOutcome("failed", error, None, inner.output_format, 0, None, inner.exit_code)
 
     def _fail(self, run_id: str, error: str) -> None:
         append_log(self._settings.runs_dir / run_id, error)
@@ -247,28 +249,6 @@ class Scheduler:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(slot.done.wait(), self._settings.cancel_grace + 10)
         return True
-
-
-@dataclass
-class _Overrun:
-    """Outcome of a run the backstop had to stop: failed, saying which limit it broke."""
-
-    inner: Any
-    max_duration: float
-    status: str = "failed"
-    output_path: Path | None = None
-    output_format: str = ""
-    output_size: int = 0
-    statistics: dict[str, Any] | None = None
-
-    @property
-    def error(self) -> str:
-        return f"run exceeded the maximum duration of {self.max_duration:g} s and was stopped"
-
-    @property
-    def exit_code(self) -> int | None:
-        code = getattr(self.inner, "exit_code", None)
-        return code if isinstance(code, int) else None
 
 
 def _kill_stale_group(run: RunRecord, run_dir: Path) -> None:

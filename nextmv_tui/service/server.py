@@ -87,6 +87,7 @@ def serve(settings: ServiceSettings, announce: Callable[[str], None] | None = No
             lifespan="on",
             backlog=4096,
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=65,  # clients poll every few seconds: keep their connections
             **options,
         )
         server = _Server(config)

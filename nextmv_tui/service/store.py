@@ -250,6 +250,19 @@ class Store:
         )
         return [_run_from_row(row) for row in rows]
 
+    def active_rows(self) -> list[tuple[Any, ...]]:
+        """Queue rows without decoding a full record (hot path of ``GET v1/account/queue``):
+        (id, app_id, instance_id, name, description, status, created_at, status_changed_at,
+        execution_class, priority), running first, then queue order."""
+        return [
+            tuple(row) for row in self._query(
+                "SELECT id, app_id, instance_id, name, description, status, created_at,"
+                " status_changed_at, execution_class, priority FROM runs"
+                " WHERE status IN ('queued', 'running')"
+                " ORDER BY status = 'queued', priority, seq"
+            )
+        ]
+
     def next_queued(self, execution_class: str, limit: int) -> list[RunRecord]:
         """The next runs of a class in queue order: priority (1 first), then age."""
         rows = self._query(

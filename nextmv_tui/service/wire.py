@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 from nextmv_tui.cloud.models import (
     Format,
@@ -112,6 +113,51 @@ def run_summary(run: RunRecord, user_email: str) -> RunSummary:
         options=dict(run.options),
         request_options=dict(run.options),
     )
+
+
+_ISO_CACHE: dict[float, str] = {}
+
+
+def _iso(value: float) -> str:
+    """Same text as the models' datetime serialiser (RFC 3339, milliseconds, ``Z``).
+
+    Cached: a run's timestamps never change and the queue re-sends them every poll.
+    """
+    text = _ISO_CACHE.get(value)
+    if text is None:
+        if len(_ISO_CACHE) > 200_000:
+            _ISO_CACHE.clear()
+        stamp = datetime.fromtimestamp(value, tz=timezone.utc).isoformat(timespec="milliseconds")
+        text = _ISO_CACHE[value] = stamp.replace("+00:00", "Z")
+    return text
+
+
+def queue_entries(rows: list[tuple[Any, ...]], user_email: str) -> list[dict[str, Any]]:
+    """``QueuedRun.to_wire()`` for many runs, without building a model per run.
+
+    The queue is polled every few seconds and can hold 10,000 runs; building and dumping a
+    pydantic model per run costs ~25 us each. tests/service/test_wire.py checks that every
+    entry equals ``QueuedRun.model_validate(entry).to_wire()``, so the model stays the
+    definition of the shape.
+    """
+    return [
+        {
+            "id": run_id,
+            "user_email": user_email,
+            "name": name,
+            "description": description,
+            "created_at": _iso(created_at),
+            "application_id": app_id,
+            "application_instance_id": instance_id,
+            "application_version_id": "",
+            "execution_class": execution_class,
+            "status_v2": status,
+            "queuing_priority": priority,
+            "status_changed_at": _iso(changed_at),
+        }
+        for (run_id, app_id, instance_id, name, description, status, created_at, changed_at,
+             execution_class, priority) in rows
+    ]
 
 
 def queued_run(run: RunRecord, user_email: str) -> QueuedRun:

@@ -247,7 +247,7 @@ class NextmvTuiApp(App[int]):
             delay = min(cap, self.refresh_interval * 2 ** min(self.failures - 1, 6))
             if isinstance(error, RateLimitedError) and error.retry_after:
                 delay = max(delay, min(error.retry_after, 2 * cap))
-        self._retry_at = time.monotonic() + delay
+        self._retry_at = self.settings.monotonic() + delay
         self._update_header()
         self.table.set_class(True, "-stale")
         if self._poll_again:
@@ -390,7 +390,7 @@ class NextmvTuiApp(App[int]):
     def _update_header(self) -> None:
         retry_in = None
         if self._retry_at is not None:
-            retry_in = max(0.0, self._retry_at - time.monotonic())
+            retry_in = max(0.0, self._retry_at - self.settings.monotonic())
         self.header_info = info = HeaderInfo(
             endpoint=self.settings.endpoint,
             profile=self.settings.profile,

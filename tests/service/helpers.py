@@ -14,6 +14,8 @@ MFECHO_APP = APPS / "mfecho"
 """multi-file app ``mfecho``: summarises input files into summary.json and upper.txt."""
 NAPPER_APP = APPS / "napper"
 """json app ``napper``: -duration seconds of "tick N" logs, with a child process."""
+SHOUT_APP = APPS / "shout"
+"""text app ``shout``: stdout is its stdin upper-cased (a non-JSON output)."""
 FINAL = ("succeeded", "failed", "canceled")
 
 KNAPSACK_INPUT = {
@@ -39,7 +41,7 @@ T = TypeVar("T")
 
 
 def wait_until(
-    predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05, what: str = ""
+    predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05, what: str = ""
 ) -> T:
     """Return the first truthy value of ``predicate()``; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -12,11 +12,11 @@ import io
 import json
 import socket
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from nextmv.cloud.account import Queue
+from nextmv.cloud.account import Queue  # type: ignore[import-untyped]
 
 from tests.conftest import LocalService
 from tests.service.helpers import (
@@ -42,7 +42,8 @@ def held(make_local_service: Callable[..., LocalService]) -> LocalService:
 def test_auth_refusals(local_service: LocalService) -> None:
     url = local_service.endpoint
     assert httpx.get(url + "/healthz").status_code == 200  # no key needed
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": local_service.api_key}):
+    no_scheme = {"Authorization": local_service.api_key}
+    for headers in ({}, {"Authorization": "Bearer wrong"}, no_scheme):
         for method, path in (
             ("GET", "/v1/account/queue"),
             ("GET", "/v1/applications/knapsack"),
@@ -83,6 +84,32 @@ def test_bad_create_run_bodies_are_400(held: LocalService, body: bytes, needle: 
         assert response.status_code == 400, response.text
         assert needle in response.json()["error"]
         assert client.get("/v1/account/queue").json() == {"runs": []}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"configuration": []},
+        {"input": {}, "configuration": {"format": "json"}},
+        {"input": {}, "configuration": {"format": {"input": "json"}}},
+        {"input": {}, "configuration": {"format": {"input": {"type": 5}}}},
+        {"input": {}, "configuration": {"queuing": {"priority": "high"}}},
+        {"input": {}, "configuration": {"queuing": "yes"}},
+        {"input": {}, "configuration": {"run_type": "x"}},
+        {"input": {}, "configuration": {"execution_class": 7}},
+        {"input": {}, "name": 5},
+        {"input": {}, "options": {"a": None}},
+        {"input": {}, "tracking": 3},
+        {"upload_id": 12},
+        {"upload_id": "../../etc/passwd"},
+        {"input": None, "upload_id": None},
+    ],
+)
+def test_odd_create_run_bodies_never_give_a_server_error(held: LocalService, body: dict) -> None:
+    with held.client() as client:
+        response = client.post(RUNS, json=body)
+    assert 400 <= response.status_code < 500 or response.status_code == 200, response.text
+    assert "error" in response.json() or "run_id" in response.json()
 
 
 def test_not_found_and_conflict_statuses(local_service: LocalService) -> None:
@@ -130,7 +157,8 @@ def test_applications_create_and_get(local_service: LocalService) -> None:
         assert created.status_code == 201
         assert created.json()["id"] == "my-app"
         assert client.get("/v1/applications/my-app").json()["name"] == "My app"
-        assert client.post("/v1/applications", json={"id": "my-app", "name": "x"}).status_code == 409
+        again = client.post("/v1/applications", json={"id": "my-app", "name": "x"})
+        assert again.status_code == 409
         bad = client.post("/v1/applications", json={"id": "a/b", "name": "x"})
         assert bad.status_code == 400
         assert client.post("/v1/applications", json={"id": 5}).status_code == 400
@@ -163,7 +191,9 @@ def test_upload_flow_and_format_sniffing(held: LocalService) -> None:
         for data, input_type, output_type in cases:
             run_id = create_run(client, "knapsack", {"upload_id": _upload(client, data)})
             meta = client.get(f"{RUNS}/{run_id}/metadata").json()["metadata"]
-            assert meta["format"] == {"input": {"type": input_type}, "output": {"type": output_type}}
+            assert meta["format"] == {
+                "input": {"type": input_type}, "output": {"type": output_type}
+            }
             assert meta["input_size"] == len(data)
         text_run = create_run(client, "knapsack", {"upload_id": _upload(client, b"hello")})
         assert client.get(f"{RUNS}/{text_run}/input").json() == "hello"
@@ -191,7 +221,7 @@ def test_presigned_put_refusals(held: LocalService) -> None:
     url = grant["upload_url"]
     assert httpx.put(url.replace("token=", "token=x"), content=b"{}").status_code == 403
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         yield b"{}"
 
     chunked = httpx.put(url, content=chunks())

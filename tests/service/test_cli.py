@@ -28,7 +28,9 @@ def tls_service(make_local_service: Callable[..., LocalService]) -> LocalService
 
 
 @pytest.fixture
-def cli(tls_service: LocalService, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def cli(
+    tls_service: LocalService, tmp_path: Path
+) -> Callable[..., subprocess.CompletedProcess[str]]:
     home = tmp_path / "home"
     (home / ".nextmv").mkdir(parents=True)
     (home / ".nextmv" / "config.yaml").write_text(

@@ -25,7 +25,7 @@ def process_gone(pid: int) -> bool:
 
 def napper_pids(client: httpx.Client, run_id: str) -> tuple[int, int]:
     """(app pid, child pid) from the napper's first log line."""
-    line = wait_until(
+    line: re.Match[str] = wait_until(
         lambda: re.search(r"pid (\d+) child (\d+)", log_text(client, NAP, run_id)),
         what=f"pids of {run_id}",
     )
@@ -144,3 +144,33 @@ def test_clean_stop_ends_apps_and_removes_service_file(
         meta = client.get(f"/v1/applications/{NAP}/runs/{run_id}/metadata").json()["metadata"]
     assert meta["status_v2"] == "failed"
     assert meta["error"] == "interrupted: service restarted"
+
+
+def test_execution_classes_have_their_own_limit_and_max_duration(
+    make_local_service: Callable[..., LocalService],
+) -> None:
+    service = make_local_service(
+        concurrency=1, app=[NAPPER_APP], execution_class=["fast=1:1", "wide=3"]
+    )
+    with service.client() as client:
+        blocker = nap(client, 120)
+        wait_status(client, NAP, blocker, ("running",))
+        body = {"input": {}, "options": {"duration": "60"},
+                "configuration": {"execution_class": "fast"}}
+        overrun = create_run(client, NAP, body)  # runs although class "local" is full
+        meta = wait_status(client, NAP, overrun)["metadata"]
+        assert meta["status_v2"] == "failed"
+        assert meta["execution_class"] == "fast"
+        assert "maximum run duration of 1 s for execution class fast" in meta["error"]
+        assert status_of(client, blocker) == "running"
+
+        unknown = client.post(f"/v1/applications/{NAP}/runs", json={
+            "input": {}, "configuration": {"execution_class": "gpu"}})
+        assert unknown.status_code == 400
+        assert "known: fast, local, wide" in unknown.json()["error"]
+        client.patch(f"/v1/applications/{NAP}/runs/{blocker}/cancel")
+
+
+def status_of(client: httpx.Client, run_id: str) -> str:
+    meta = client.get(f"/v1/applications/{NAP}/runs/{run_id}/metadata").json()["metadata"]
+    return str(meta["status_v2"])

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nextmv import PollingOptions, cloud
+from nextmv import PollingOptions, cloud  # type: ignore[import-untyped]
 
 from tests.conftest import LocalService
 from tests.service.helpers import (
     KNAPSACK_INPUT,
     MFECHO_APP,
-    ROUTING_INPUT,
     NAPPER_APP,
+    ROUTING_INPUT,
+    SHOUT_APP,
     wait_status,
     wait_until,
 )
@@ -35,7 +36,7 @@ def fast_polling() -> PollingOptions:
 
 @pytest.fixture
 def service(make_local_service: Callable[..., LocalService]) -> LocalService:
-    return make_local_service(app=[MFECHO_APP, NAPPER_APP])
+    return make_local_service(app=[MFECHO_APP, NAPPER_APP, SHOUT_APP])
 
 
 def sdk_app(service: LocalService, app_id: str) -> Any:
@@ -181,3 +182,19 @@ def test_download_urls_need_no_key_and_are_not_content_encoded(service: LocalSer
     with tarfile.open(archive, "r:gz") as tar:
         assert sorted(tar.getnames()) == ["summary.json", "upper.txt"]
     assert httpx.get(url.rsplit("/", 1)[0] + "/not-a-token").status_code == 404
+
+
+def test_text_output_comes_back_as_a_tar_with_output_txt(
+    service: LocalService, tmp_path: Path
+) -> None:
+    app = sdk_app(service, "shout")
+    run_id = app.new_run(input="hello, text\n")
+    out_dir = tmp_path / "out"
+
+    result = app.run_result_with_polling(
+        run_id, polling_options=fast_polling(), output_dir_path=str(out_dir)
+    )
+
+    assert result.metadata.status_v2.value == "succeeded", result.metadata.error
+    assert result.metadata.format.format_output.output_type.value == "text"
+    assert (out_dir / "output.txt").read_text() == "HELLO, TEXT\n"

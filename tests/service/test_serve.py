@@ -16,9 +16,9 @@ import httpx
 import pytest
 from cryptography import x509
 
+from nextmv_tui.service import launcher, tls
 from tests.conftest import REPO_ROOT, LocalService, free_port
 from tests.service.helpers import wait_until
-from nextmv_tui.service import launcher, tls
 
 
 def _serve(*args: str) -> subprocess.Popen[str]:
@@ -69,6 +69,9 @@ def test_serve_prints_endpoint_and_key_location_never_the_key(tmp_path: Path) ->
         (["--app", "/nonexistent-dir"], "no app.yaml"),
         (["--concurrency", "-1"], "--concurrency"),
         (["--port", "70000"], "--port"),
+        (["--execution-class", "gpu"], "NAME=N"),
+        (["--execution-class", "gpu=x"], "integer"),
+        (["--max-duration", "-1"], "--max-duration"),
     ],
 )
 def test_serve_refuses_bad_arguments(tmp_path: Path, args: list[str], needle: str) -> None:

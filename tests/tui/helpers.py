@@ -25,8 +25,8 @@ def app_for(service: Any, **kwargs: Any) -> NextmvTuiApp:
     return make_app(Settings(config=config_for(service), **kwargs))
 
 
-def client_for(service: Any) -> NextmvClient:
-    return NextmvClient(config_for(service))
+def client_for(service: Any, **kwargs: Any) -> NextmvClient:
+    return NextmvClient(config_for(service), **kwargs)
 
 
 def routing_request(duration: int, name: str = "", priority: int = 6) -> CreateRunRequest:

@@ -183,3 +183,21 @@ async def test_palette_keeps_system_commands_and_refused_action_only_notifies() 
         assert app.ran == []
         titles = [title for title, *_ in app.get_system_commands(app.screen)]
         assert "Theme" in titles, "theme switching comes from Textual's system commands"
+
+
+async def test_real_monitor_palette_opens_the_submit_modal() -> None:
+    """The monitor's palette has our commands next to Textual's (no server needed: poll off)."""
+    from nextmv_tui.cloud.config import ClientConfig
+    from nextmv_tui.tui.app import make_app
+    from nextmv_tui.tui.screens.submit import SubmitScreen
+    from nextmv_tui.tui.settings import Settings
+
+    config = ClientConfig(endpoint="http://127.0.0.1:9", api_key="unused")
+    app = make_app(Settings(config=config, poll=False))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"submit a run")
+        await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))

@@ -15,7 +15,7 @@ from nextmv_tui.tui.app import make_app
 from nextmv_tui.tui.settings import Settings
 from nextmv_tui.tui.widgets.status_bar import render_header
 from tests.tui.conftest import wait_until
-from tests.tui.helpers import app_for, client_for, config_for, routing_request
+from tests.tui.helpers import app_for, client_for, routing_request
 
 SIZE = (160, 45)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,25 @@ class StallingUploads(httpx.AsyncBaseTransport):
             self.puts += 1
             assert isinstance(request.stream, httpx.AsyncByteStream)
             request.stream = _StalledBody(request.stream, self.release)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        self.release.set()
+        await self._inner.aclose()
+
+
+class StallingCreate(httpx.AsyncBaseTransport):
+    """Real HTTP, except that the create-run POST waits until released (a slow server)."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.release = asyncio.Event()
+        self.creates = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/runs"):
+            self.creates += 1
+            await self.release.wait()
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -145,10 +165,44 @@ async def test_upload_reports_progress_then_returns_the_run(
         await client.aclose()
 
 
+async def test_abort_is_refused_once_the_run_is_being_created(
+    local_service: LocalService, tmp_path: Path
+) -> None:
+    """After the upload the run may already exist: escape must not pretend to abort it."""
+    big = big_knapsack(tmp_path / "big.json")
+    transport = StallingCreate()
+    client = NextmvClient(_config(local_service), transport=transport)
+    form = SubmitForm(path=str(big), app_id="knapsack", name="created anyway")
+    app = ModalHost(lambda: SubmitScreen(client, form))
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))
+            screen = app.screen
+            assert isinstance(screen, SubmitScreen)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: transport.creates == 1, timeout=20)
+            await wait_until(pilot, lambda: screen.phase == "creating")
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: "being created" in screen.message_text)
+            assert screen.phase == "creating"
+            assert app.screen is screen
+            transport.release.set()
+            await wait_until(pilot, lambda: len(app.results) == 1, timeout=20)
+        result = app.results[0]
+        assert isinstance(result, SubmittedRun)
+        assert await _runs(client, "knapsack") == [result.run_id]
+    finally:
+        await client.aclose()
+        await transport.aclose()
+
+
 @pytest.mark.parametrize("kind", ["json", "text", "multi-file"])
 async def test_each_input_kind_is_created_with_its_format(
-    local_service: LocalService, kind: str
+    local_service: LocalService, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where a directory is tarred
     inputs = Path(__file__).parent / "fixtures" / "inputs"
     path = {"json": "knapsack.json", "text": "notes.txt", "multi-file": "multi"}[kind]
     client = NextmvClient(_config(local_service))
@@ -163,5 +217,6 @@ async def test_each_input_kind_is_created_with_its_format(
         assert isinstance(result, SubmittedRun)
         info = await client.run_information("knapsack", result.run_id)
         assert info.metadata.format.input.type == kind
+        assert list(scratch.iterdir()) == [], "the temporary archive is cleaned up"
     finally:
         await client.aclose()

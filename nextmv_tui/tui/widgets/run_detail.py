@@ -265,8 +265,10 @@ class RunDetail(Vertical):
         run_id = info.id
         fmt = meta.format.output.type
         if info.status != RunStatus.SUCCEEDED:
-            word = info.status.value
-            self.post_message(DetailOutput(run_id, f"No output: the run {word}.", False))
+            text = f"No output: the run {info.status.value}."
+            if meta.error:
+                text += f"\n{meta.error}"
+            self.post_message(DetailOutput(run_id, text, False))
             return
         if fmt != "json" or meta.output_size > PREVIEW_MAX_BYTES:
             self.post_message(
@@ -303,6 +305,10 @@ class RunDetail(Vertical):
         self._info = message.info
         self._error = ""
         self._render_info()
+        if self._output is None and not message.info.status.is_final:
+            self._output_view.update(
+                Text("The output preview appears when the run has finished.", style="dim")
+            )
 
     @on(DetailFailed)
     def _failed(self, message: DetailFailed) -> None:

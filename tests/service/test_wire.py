@@ -1,0 +1,38 @@
+"""The queue's fast serialiser must produce exactly what the wire model produces."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from nextmv.cloud.account import QueuedRun as SdkQueuedRun  # type: ignore[import-untyped]
+
+from nextmv_tui.cloud.models import QueuedRun
+from nextmv_tui.service import wire
+from nextmv_tui.service.store import RunRecord, Store
+
+
+def test_queue_entries_equal_the_wire_model(tmp_path: Path) -> None:
+    store = Store(tmp_path / "runs.db")
+    now = time.time()
+    samples = [
+        ("run-a", "queued", "", "", 6, now),
+        ("run-b", "running", "Ünïcode name", 'quote " and \\ back', 1, now + 0.0004),
+        ("run-c", "queued", "n" * 300, "d", 9, 1_700_000_000.123456),
+    ]
+    for run_id, status, name, description, priority, created in samples:
+        store.insert_run(RunRecord(
+            id=run_id, app_id="knapsack", status=status, created_at=created,
+            status_changed_at=created + 1.5, input_format="json", output_format="json",
+            input_file="input.json", execution_class="local", instance_id="latest",
+            name=name, description=description, priority=priority,
+        ))
+    records = {run.id: run for run in store.active_runs()}
+    entries = wire.queue_entries(store.active_rows(), "local@nextmv-tui")
+    store.close()
+
+    assert [entry["id"] for entry in entries] == ["run-b", "run-a", "run-c"]
+    for entry in entries:
+        assert QueuedRun.model_validate(entry).to_wire() == entry
+        assert wire.queued_run(records[entry["id"]], "local@nextmv-tui").to_wire() == entry
+        SdkQueuedRun.from_dict(entry)  # and the official SDK accepts it

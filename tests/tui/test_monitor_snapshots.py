@@ -1,0 +1,82 @@
+"""SVG snapshots of the main screen with deterministic data.
+
+Determinism: a fixed wall clock and monotonic clock (relative times and data age never move)
+and the constant ``FixedApi`` transport (see its docstring for why a fake is used here).
+Update with ``pytest tests/tui/test_monitor_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from nextmv_tui.cloud.config import ClientConfig
+from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.tui.app import NextmvTuiApp, make_app
+from nextmv_tui.tui.settings import Settings
+from tests.tui.conftest import wait_until
+from tests.tui.fixed_api import NOW, FixedApi
+
+SIZE = (150, 42)
+
+
+def fixed_app(**kwargs) -> NextmvTuiApp:
+    config = ClientConfig(endpoint="https://api.cloud.nextmv.io", api_key="k",
+                          profile="production", source="~/.nextmv/config.yaml")
+    settings = Settings(
+        config=config, refresh=2.0, clock=lambda: NOW, monotonic=lambda: 1000.0,
+        transport=httpx.MockTransport(FixedApi()), **kwargs,
+    )
+    return make_app(settings)
+
+
+async def settled(pilot, app: NextmvTuiApp, run_id: str | None = None) -> None:
+    """Both polls done, every final state fetched, the detail pane loaded."""
+    await wait_until(pilot, lambda: app.polls_completed >= 2 and not app.store.pending_final()
+                     and app.store.counts().get("finishing") is None, 15)
+    if run_id is not None:
+        app.select_run(run_id)
+    target = run_id or app.store.selected
+
+    def detail_ready() -> bool:
+        info = app.detail.info
+        if info is None or info.id != target:
+            return False
+        if info.status.is_final:
+            return bool(app.detail.output_text())
+        return info.status != RunStatus.RUNNING or len(app.detail._log_lines) >= 3
+
+    await wait_until(pilot, detail_ready, 15)
+    await pilot.pause()
+
+
+def test_main_screen_running_run_with_log(snap_compare):
+    app = fixed_app()
+
+    async def run_before(pilot):
+        await settled(pilot, app, "run-7h3k2m9p")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_screen_failed_run_with_error(snap_compare):
+    app = fixed_app()
+
+    async def run_before(pilot):
+        await settled(pilot, app, "run-3f5g7h9j")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_screen_succeeded_run_output_sorted_and_filtered(snap_compare):
+    app = fixed_app(read_only=True)
+
+    async def run_before(pilot):
+        await settled(pilot, app, "run-8p0a2s4d")
+        app.table.set_sort("name", True)
+        app.filter_bar.cursor_blink = False
+        app.action_filter()
+        app.filter_bar.value = "knapsack"
+        await wait_until(pilot, lambda: app.filter_text == "knapsack", 5)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
