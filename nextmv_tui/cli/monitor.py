@@ -13,8 +13,13 @@ import argparse
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nextmv_tui.cloud.errors import NextmvError
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.config import ClientConfig
+    from nextmv_tui.tui.prefetch import QueuePrefetch
 
 PROG = "nextmv-tui"
 
@@ -96,20 +101,23 @@ def run(namespace: argparse.Namespace) -> int:
             )
         except NextmvError as exc:
             return _fail(str(exc))
+    from nextmv_tui.tui.prefetch import QueuePrefetch
+
+    # Sent now, answered while Textual and the HTTP stack import (launch time).
+    prefetch = QueuePrefetch.start(config.endpoint, config.api_key, config.verify)
     try:
-        return _run_app(args, config)
+        return _run_app(args, config, prefetch)
     finally:
         if handle is not None and handle.started:
             handle.stop()
 
 
-def _run_app(args: argparse.Namespace, config: object) -> int:
-    from nextmv_tui.cloud.config import ClientConfig
+def _run_app(args: argparse.Namespace, config: ClientConfig, prefetch: QueuePrefetch | None) -> int:
     from nextmv_tui.tui.app import make_app
     from nextmv_tui.tui.settings import Settings
 
-    assert isinstance(config, ClientConfig)
     settings = Settings(
+        prefetch=prefetch,
         config=config,
         app_id=args.app_id,
         refresh=args.refresh,
@@ -117,6 +125,7 @@ def _run_app(args: argparse.Namespace, config: object) -> int:
         bell=args.bell,
         local=args.local,
         demo=args.demo,
+        handle_signals=True,
     )
     app = make_app(settings)
     app.run()

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -126,13 +127,19 @@ def _running(data_dir: Path) -> LocalServiceHandle | None:
 def ensure_running(
     data_dir: Path | None = None, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT
 ) -> LocalServiceHandle:
-    """Reuse the healthy service of ``data_dir`` or start one; raises ``LauncherError``."""
+    """Reuse the healthy service of ``data_dir`` or start one; raises ``LauncherError``.
+
+    A new service listens on ``port``, or on any free port if that one is taken; the
+    endpoint it got is read back from its ``service.json``.
+    """
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
     existing = _running(data_dir)
     if existing is not None:
         return existing
     data_dir.mkdir(parents=True, exist_ok=True)
     api_key = load_or_create_api_key(data_dir / API_KEY_FILE)
+    if port and not _port_free(port):
+        port = 0  # taken (e.g. by the service of another data dir): any free port will do
     log_path = data_dir / "service.log"
     argv = [sys.executable, "-m", "nextmv_tui", "serve", "--data-dir", str(data_dir),
             "--port", str(port)]
@@ -160,6 +167,15 @@ def ensure_running(
     raise LauncherError(
         f"the local service did not become healthy in {timeout:g} s; see {log_path}"
     )
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def _tail(path: Path, lines: int = 10) -> str:

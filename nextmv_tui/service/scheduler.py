@@ -13,8 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from nextmv_tui.service.executor import RunJob, RunOutcome, start_run
+from nextmv_tui.service.executor import RunJob, RunOutcome, start_run, stop_stale_run
 from nextmv_tui.service.manifest import AppManifest
 from nextmv_tui.service.settings import ServiceSettings
 from nextmv_tui.service.store import RunRecord, Store
@@ -85,24 +83,31 @@ class Scheduler:
     # --- lifecycle -----------------------------------------------------------------------
 
     def recover(self) -> list[RunRecord]:
-        """Runs left 'running' by a crash become failed; their process groups are killed.
+        """Runs left 'running' by a crash or a stop become failed; leftover processes die.
 
-        Queued runs of an execution class that is no longer configured fail too (they
-        could never start).
+        The run's end is its last sign of life (last log write), so the downtime does not
+        count as execution. Queued runs of an execution class that is no longer configured
+        fail too (they could never start).
         """
         for name in self._store.queued_classes():
             if name not in self._settings.execution_classes:
                 for run in self._store.next_queued(name, 1_000_000):
                     self._fail(run.id, f"execution class {name!r} is no longer configured")
-        orphans = self._store.recover(time.time(), INTERRUPTED_ERROR)
+        orphans = self._store.running_runs()
         for run in orphans:
             run_dir = self._settings.runs_dir / run.id
+            stop_stale_run(run_dir, run.pid)
+            ended = _last_activity(run_dir, run.started_at)
             append_log(run_dir, INTERRUPTED_ERROR)
-            _kill_stale_group(run, run_dir)
+            self._store.finish(run.id, "failed", now=ended, error=INTERRUPTED_ERROR)
         return orphans
 
     async def shutdown(self) -> None:
-        """Stop accepting work and end running apps (they become failed on the next start)."""
+        """Stop accepting work and end running apps.
+
+        Their runs stay 'running' in the store and become failed "interrupted: service
+        restarted" on the next start, exactly as after a crash.
+        """
         self._closing = True
         slots = list(self._slots.values())
         for slot in slots:
@@ -193,6 +198,8 @@ class Scheduler:
         if slot.cancel_requested:
             await execution.cancel(self._settings.cancel_grace)
         outcome = await self._wait(execution, exec_class.max_duration)
+        if self._closing and not slot.cancel_requested:
+            return  # stopped by a service shutdown: recovered as interrupted on the next start
         if slot.cancel_requested:
             self._store.finish(run.id, "canceled", now=time.time(), exit_code=outcome.exit_code)
             return
@@ -251,36 +258,10 @@ class Scheduler:
         return True
 
 
-def _kill_stale_group(run: RunRecord, run_dir: Path) -> None:
-    """Kill what is left of a run whose service died (its process group may outlive the app).
-
-    Guarded against PID reuse: only if a member of the group still works inside the run's
-    directory (the executor runs apps in ``run_dir/work``). Needs /proc; skipped without it.
-    """
-    if run.pid is None or run.pid <= 1:
-        return
-    prefix = str(run_dir) + os.sep
-    for member in _group_members(run.pid):
-        try:
-            cwd = os.readlink(f"/proc/{member}/cwd")
-        except OSError:
-            continue
-        if cwd.startswith(prefix):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(run.pid, signal.SIGKILL)
-            return
-
-
-def _group_members(pgid: int) -> list[int]:
-    members = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_text()
-                if int(stat.rsplit(")", 1)[-1].split()[2]) == pgid:
-                    members.append(int(entry.name))
-            except (OSError, ValueError, IndexError):
-                continue
-    return members
+def _last_activity(run_dir: Path, started_at: float | None) -> float:
+    """When a run that died with its service was last seen alive: its last log write."""
+    try:
+        seen = (run_dir / "logs.jsonl").stat().st_mtime
+    except OSError:
+        seen = started_at or time.time()
+    return max(seen, started_at or seen)

@@ -330,15 +330,9 @@ class Store:
         with self._tx() as db:
             return db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 1
 
-    def recover(self, now: float, error: str) -> list[RunRecord]:
-        """After a restart: every run still marked running failed; returns them (with pids)."""
-        with self._tx() as db:
-            rows = db.execute(_SELECT_RUN + " WHERE status = 'running'").fetchall()
-            db.execute(
-                "UPDATE runs SET status = 'failed', error = ?, finished_at = ?,"
-                " status_changed_at = ? WHERE status = 'running'",
-                (error, now, now),
-            )
+    def running_runs(self) -> list[RunRecord]:
+        """Runs marked running (after a restart: the ones the previous service left)."""
+        rows = self._query(_SELECT_RUN + " WHERE status = 'running'")
         return [_run_from_row(row) for row in rows]
 
     # --- uploads -----------------------------------------------------------------------

@@ -11,6 +11,8 @@ table change because DataTable moves its cursor by row index.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +33,7 @@ from nextmv_tui.cloud.errors import (
     RateLimitedError,
     RequestTimeoutError,
 )
+from nextmv_tui.cloud.models import QueuedRun, QueueResponse
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.messages import (
@@ -64,21 +67,31 @@ MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_r
 """One quick retry per request; the poll loop does the long backoff itself, visibly."""
 AUTH_RETRY = 30.0
 FINAL_FETCH_CONCURRENCY = 4
+PREFETCH_WAIT = 3.0
 
 ACTION_BINDINGS: list[Binding] = [
-    Binding("s", "submit", "Submit", id="submit"),
-    Binding("c", "cancel_run", "Cancel", id="cancel_run"),
-    Binding("r", "refresh", "Refresh", id="refresh"),
-    Binding("p", "toggle_pause", "Pause", id="toggle_pause"),
-    Binding("plus,equals_sign", "faster", "Faster", key_display="+", id="faster"),
-    Binding("minus", "slower", "Slower", key_display="-", id="slower"),
-    Binding("slash", "filter", "Filter", key_display="/", id="filter"),
-    Binding("o", "sort", "Sort", id="sort"),
-    Binding("O", "sort_reverse", "Reverse sort", show=False, id="sort_reverse"),
-    Binding("y", "copy_run_id", "Copy ID", id="copy_run_id"),
-    Binding("w", "save_output", "Save output", id="save_output"),
-    Binding("m", "mark", "Mark", id="mark"),
-    Binding("g", "jump", "Jump", id="jump"),
+    Binding("s", "submit", "Submit", id="submit",
+            tooltip="send an input file or directory as a new run"),
+    Binding("c", "cancel_run", "Cancel", id="cancel_run",
+            tooltip="cancel the selected queued or running run (asks first)"),
+    Binding("r", "refresh", "Refresh", id="refresh", tooltip="fetch the queue now"),
+    Binding("p", "toggle_pause", "Pause", id="toggle_pause",
+            tooltip="stop / restart the automatic refresh"),
+    Binding("plus,equals_sign", "faster", "Faster", key_display="+", id="faster",
+            tooltip="shorter refresh interval"),
+    Binding("minus", "slower", "Slower", key_display="-", id="slower",
+            tooltip="longer refresh interval"),
+    Binding("slash", "filter", "Filter", key_display="/", id="filter",
+            tooltip="show runs containing a text in any column"),
+    Binding("o", "sort", "Sort", id="sort", tooltip="sort by the next column (or click a header)"),
+    Binding("O", "sort_reverse", "Reverse sort", show=False, id="sort_reverse",
+            tooltip="flip the sort order"),
+    Binding("y", "copy_run_id", "Copy ID", id="copy_run_id",
+            tooltip="copy the selected run ID (also shown in a toast)"),
+    Binding("w", "save_output", "Save output", id="save_output",
+            tooltip="write the selected run's output to a file"),
+    Binding("m", "mark", "Mark", id="mark", tooltip="notify when the selected run finishes"),
+    Binding("g", "jump", "Jump", id="jump", tooltip="select a run by its ID"),
     Binding("question_mark,f1", "help", "Help", key_display="?", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
     Binding("escape", "clear_filter", "Clear filter", show=False, id="clear_filter"),
@@ -158,6 +171,17 @@ class NextmvTuiApp(App[int]):
             self._poll_now()
         if self.settings.demo:
             self._start_demo()
+        if self.settings.handle_signals:
+            self._install_signal_handlers()
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, self.exit)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -183,8 +207,25 @@ class NextmvTuiApp(App[int]):
             self._fetch_queue(token), group="queue", exit_on_error=False, name="queue poll"
         )
 
+    async def _prefetched_queue(self) -> list[QueuedRun] | None:
+        """The CLI's early first request, if it answered well; else None (poll normally)."""
+        prefetch, self.settings.prefetch = self.settings.prefetch, None
+        if prefetch is None:
+            return None
+        answer = await asyncio.to_thread(prefetch.wait, PREFETCH_WAIT)
+        if answer is None or answer[0] != 200:
+            return None
+        try:
+            return QueueResponse.model_validate_json(answer[1]).runs
+        except ValueError:
+            return None
+
     async def _fetch_queue(self, token: int) -> None:
         started = time.monotonic()
+        early = await self._prefetched_queue()
+        if early is not None:
+            self.post_message(QueueLoaded(early, token, time.monotonic() - started))
+            return
         deadline = self.settings.request_timeout * MONITOR_RETRY.max_attempts + 3.0
         try:
             # The client has per-request timeouts; this bounds the whole call (retries

@@ -12,10 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import httpx
 
 from nextmv_tui.cloud.config import ClientConfig
+
+if TYPE_CHECKING:
+    from nextmv_tui.tui.prefetch import QueuePrefetch
 
 MIN_REFRESH = 0.5
 MAX_REFRESH = 60.0
@@ -65,6 +69,11 @@ class Settings:
     """Test hook: an httpx transport for the client (fault injection, fixed data)."""
     request_timeout: float = 10.0
     """Per-request timeout of the monitor's client; the poll loop does its own backoff."""
+    prefetch: QueuePrefetch | None = field(default=None, repr=False)
+    """The first queue request, started by the CLI before the imports (launch time)."""
+    handle_signals: bool = False
+    """Exit cleanly on SIGTERM/SIGHUP (the CLI sets it, so a service it started is stopped
+    even when the terminal is closed); off in tests, which own their event loop."""
     max_backoff: float = 30.0
     """Longest wait between queue retries while offline (tests shorten it)."""
 

@@ -13,6 +13,7 @@ import json
 import socket
 import tarfile
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -76,6 +77,8 @@ def test_auth_refusals(local_service: LocalService) -> None:
         (b'{"input": {}, "options": "nope"}', "options"),
         (b'{"input": {}, "configuration": {"execution_class": "gpu"}}', "known: local"),
         (b'{"input_id": "m-1"}', "not supported"),
+        (b'{"input": {"a": NaN}}', "NaN is not valid JSON"),
+        (b'{"input": {"b": -Infinity}}', "Infinity is not valid JSON"),
     ],
 )
 def test_bad_create_run_bodies_are_400(held: LocalService, body: bytes, needle: str) -> None:
@@ -105,7 +108,9 @@ def test_bad_create_run_bodies_are_400(held: LocalService, body: bytes, needle: 
         {"input": None, "upload_id": None},
     ],
 )
-def test_odd_create_run_bodies_never_give_a_server_error(held: LocalService, body: dict) -> None:
+def test_odd_create_run_bodies_never_give_a_server_error(
+    held: LocalService, body: dict[str, Any]
+) -> None:
     with held.client() as client:
         response = client.post(RUNS, json=body)
     assert 400 <= response.status_code < 500 or response.status_code == 200, response.text
@@ -270,7 +275,9 @@ def test_live_logs_since_token(make_local_service: Callable[..., LocalService]) 
         full = client.get(f"{path}/{run_id}/logs").json()["log"].splitlines()
         assert seen == full  # every line exactly once, in order
         assert any(line.startswith("tick") for line in seen)
-        assert client.get(f"{path}/{run_id}/logs/live", params={"since": "x"}).status_code == 400
+        for bad in ("x", "-1", "99999999999999999999999", "9223372036854775807", str(10**9)):
+            response = client.get(f"{path}/{run_id}/logs/live", params={"since": bad})
+            assert response.status_code == 400, (bad, response.text)
 
 
 def test_account_queue_lists_queued_runs_of_all_apps(held: LocalService) -> None:

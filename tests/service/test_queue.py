@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -107,6 +108,7 @@ def test_kill_9_and_restart_recovers(make_local_service: Callable[..., LocalServ
         app_pid, child_pid = napper_pids(client, interrupted)
         waiting = [nap(client, 0) for _ in range(3)]
 
+    killed_at = datetime.now(timezone.utc)
     service.kill()
     assert (service.data_dir / "service.json").exists()  # a crash leaves it behind
     service.start()
@@ -115,6 +117,9 @@ def test_kill_9_and_restart_recovers(make_local_service: Callable[..., LocalServ
         meta = client.get(f"/v1/applications/{NAP}/runs/{interrupted}/metadata").json()["metadata"]
         assert meta["status_v2"] == "failed"
         assert meta["error"] == "interrupted: service restarted"
+        # the run ended when its service died, not when the new one started
+        ended = datetime.fromisoformat(meta["status_changed_at"].replace("Z", "+00:00"))
+        assert ended <= killed_at
         for run_id in waiting:
             assert wait_status(client, NAP, run_id)["metadata"]["status_v2"] == "succeeded"
         listed = client.get(f"/v1/applications/{NAP}/runs").json()["runs"]
@@ -128,22 +133,24 @@ def test_kill_9_and_restart_recovers(make_local_service: Callable[..., LocalServ
 def test_clean_stop_ends_apps_and_removes_service_file(
     make_local_service: Callable[..., LocalService],
 ) -> None:
-    service = make_local_service(app=[NAPPER_APP])
+    service = make_local_service(app=[NAPPER_APP])  # concurrency 2
     assert (service.data_dir / "service.json").exists()
     with service.client() as client:
-        run_id = nap(client, 120)
-        app_pid, child_pid = napper_pids(client, run_id)
+        run_ids = [nap(client, 120), nap(client, 120)]
+        pids = [pid for run_id in run_ids for pid in napper_pids(client, run_id)]
+        queued = nap(client, 0)
 
     assert service.stop() == 0
     assert not (service.data_dir / "service.json").exists()
-    assert process_gone(app_pid)
-    assert process_gone(child_pid)
+    assert all(process_gone(pid) for pid in pids)
 
     service.start()
     with service.client() as client:
-        meta = client.get(f"/v1/applications/{NAP}/runs/{run_id}/metadata").json()["metadata"]
-    assert meta["status_v2"] == "failed"
-    assert meta["error"] == "interrupted: service restarted"
+        for run_id in run_ids:  # a stop is not a cancel: both runs were interrupted
+            meta = client.get(f"/v1/applications/{NAP}/runs/{run_id}/metadata").json()
+            assert meta["metadata"]["status_v2"] == "failed"
+            assert meta["metadata"]["error"] == "interrupted: service restarted"
+        assert wait_status(client, NAP, queued)["metadata"]["status_v2"] == "succeeded"
 
 
 def test_execution_classes_have_their_own_limit_and_max_duration(

@@ -198,3 +198,14 @@ def test_text_output_comes_back_as_a_tar_with_output_txt(
     assert result.metadata.status_v2.value == "succeeded", result.metadata.error
     assert result.metadata.format.format_output.output_type.value == "text"
     assert (out_dir / "output.txt").read_text() == "HELLO, TEXT\n"
+
+
+def test_output_over_5_mib_comes_through_a_download_url(service: LocalService) -> None:
+    app = sdk_app(service, "napper")
+    big = {"pad": "y" * (6 * 1024 * 1024)}
+
+    run_id = app.new_run(input=big, options={"duration": 0})
+    result = app.run_result_with_polling(run_id, polling_options=fast_polling())
+
+    assert result.metadata.output_size > 5 * 1024 * 1024
+    assert result.output["echo"] == big  # fetched with format=url, then the presigned URL

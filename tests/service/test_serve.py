@@ -150,3 +150,13 @@ def test_tls_certificate_names_loopback_and_is_generated_once(tmp_path: Path) ->
     assert stat.S_IMODE(files.key.stat().st_mode) == 0o600
     before = files.cert.read_bytes()
     assert tls.ensure_certificate(tmp_path / "tls").cert.read_bytes() == before
+
+
+def test_launcher_falls_back_to_a_free_port(local_service: LocalService, tmp_path: Path) -> None:
+    handle = launcher.ensure_running(tmp_path / "second", port=local_service.port)
+    try:
+        assert handle.started
+        assert not handle.endpoint.endswith(f":{local_service.port}")
+        assert httpx.get(handle.endpoint + "/healthz").status_code == 200
+    finally:
+        handle.stop()

@@ -23,7 +23,8 @@ def _z(value: datetime) -> str:
 # id, name, app, status while queued, final status (None: stays), created (min ago),
 # in state since (min ago), priority, class
 RUNS: list[tuple[str, str, str, str, str | None, float, float, int, str]] = [
-    ("run-7h3k2m9p", "depot north 120 stops", "routing", "running", None, 12, 9.5, 6, "6c9500mb870s"),
+    ("run-7h3k2m9p", "depot north 120 stops", "routing", "running", None, 12, 9.5, 6,
+     "6c9500mb870s"),
     ("run-4b8d1q6r", "weekly plan", "knapsack", "running", None, 6, 4.2, 3, "6c9500mb870s"),
     ("run-9x2c5v7n", "depot south 80 stops", "routing", "queued", None, 5, 5, 1, "6c9500mb870s"),
     ("run-2w6e8r4t", "spares 500 items", "knapsack", "queued", None, 4, 4, 6, "6c9500mb870s"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from textual.command import CommandPalette
+from textual.widgets import Input
 
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
@@ -39,7 +40,7 @@ async def test_cancel_running_run_via_confirmation(local_service):
             assert app.check_action("cancel_run", ()) is True
             await pilot.press("c")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmCancelScreen", 5)
-            assert app.screen.run_id == run_id
+            assert getattr(app.screen, "run_id", None) == run_id
             await pilot.press("y")
             await wait_until(pilot, lambda: row_status(app, run_id) == "canceled", 20)
             info = await client.run_information("routing", run_id)
@@ -68,7 +69,7 @@ async def test_copy_mark_notify_bell_and_save_output(local_service, tmp_path):
         app = app_for(local_service, bell=True)
         seen = record_notifications(app)
         bells: list[int] = []
-        app.bell = lambda: bells.append(1)
+        app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: app.table.has_run(run_id), 15)
             app.select_run(run_id)
@@ -86,7 +87,7 @@ async def test_copy_mark_notify_bell_and_save_output(local_service, tmp_path):
             await pilot.press("w")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "SaveOutputScreen", 5)
             target = tmp_path / "out.json"
-            field = app.screen.query_one("#save-path")
+            field = app.screen.query_one("#save-path", Input)
             field.value = str(target)
             await pilot.press("enter")
             await wait_until(pilot, target.exists, 15, message="the output file")

@@ -15,6 +15,11 @@ from tests.tui.helpers import app_for, client_for, routing_request
 SIZE = (160, 45)
 
 
+def status_of(app) -> RunStatus | None:
+    info = app.detail.info
+    return info.status if info is not None else None
+
+
 def info_text(app) -> str:
     console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(app.detail.render_info())
@@ -30,7 +35,7 @@ async def test_detail_follows_run_to_success_with_live_log_and_output(local_serv
             assert app.select_run(run_id)
             await wait_until(pilot, lambda: app.detail.info is not None, 10,
                              message="run information in the detail pane")
-            saw_running = app.detail.info.status == RunStatus.RUNNING
+            saw_running = status_of(app) == RunStatus.RUNNING
 
             def logged() -> bool:
                 return any("objective" in line for line in app.detail._log_lines)
@@ -38,7 +43,7 @@ async def test_detail_follows_run_to_success_with_live_log_and_output(local_serv
             await wait_until(pilot, logged, 20, message="live log lines")
             await wait_until(
                 pilot,
-                lambda: app.detail.info.status == RunStatus.SUCCEEDED
+                lambda: status_of(app) == RunStatus.SUCCEEDED
                 and "solutions" in app.detail.output_text(),
                 30,
                 message="success and the output preview",
@@ -71,7 +76,7 @@ async def test_failed_run_shows_its_error(make_local_service):
             await wait_until(pilot, lambda: app.table.has_run(bad), 15)
             app.select_run(bad)
             await wait_until(pilot, lambda: app.detail.info is not None, 10)
-            assert app.detail.info.status == RunStatus.QUEUED
+            assert status_of(app) == RunStatus.QUEUED
             assert app.check_action("cancel_run", ()) is True
             assert app.check_action("save_output", ()) is None
             # let it run: restart the service with a free execution slot

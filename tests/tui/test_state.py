@@ -107,7 +107,8 @@ def test_cancel_then_server_final_state_corrects_it() -> None:
     assert store.set_canceled("a", T0).finished == ["a"]
     assert store.rows["a"].status == RunStatus.CANCELED
     store.apply_info(info("a", "succeeded"), T0)
-    assert store.rows["a"].status == RunStatus.SUCCEEDED, "the server's final word wins"
+    status: RunStatus = store.rows["a"].status
+    assert status == RunStatus.SUCCEEDED, "the server's final word wins"
 
 
 def test_counts_filter_and_marks() -> None:

@@ -9,14 +9,16 @@ Relative times ("created 3m ago") are refreshed only for the rows on screen.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from nextmv_tui.tui.state import COLUMN_TITLES, SORT_COLUMNS, RunRow, RunStore, format_age
 
@@ -49,6 +51,8 @@ MAX_WIDTHS = {
     "name": 28, "app": 16, "instance": 14, "version": 14, "class": 14, "user": 24,
 }
 FIXED_WIDTHS = {"status": 12, "created": 8, "in_state": 8}
+SHRINK_EVERY = 10.0
+"""Seconds between exact width recomputations (only after rows went away)."""
 REBUILD_FRACTION = 0.5
 """Above this share of rows removed at once, clear and re-add (remove_row is O(n) each)."""
 
@@ -70,12 +74,17 @@ class QueueTable(DataTable[Text]):
         self._reverse = False
         self._status_styles: dict[str, Style] = {}
         self._dim = Style(dim=True)
+        self._widths: dict[str, int] = {}
+        self._widths_changed = False
+        self._last_shrink = 0.0
 
     # --- setup --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         for key in SORT_COLUMNS:
-            self.add_column(COLUMN_TITLES[key], key=key, width=FIXED_WIDTHS.get(key))
+            width = FIXED_WIDTHS.get(key, cell_len(COLUMN_TITLES[key]))
+            self._widths[key] = width
+            self.add_column(COLUMN_TITLES[key], key=key, width=width)
         self._resolve_styles()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
 
@@ -184,6 +193,7 @@ class QueueTable(DataTable[Text]):
             cells = self._cells(row, now)
             old = shown[run_id]
             if cells != old:
+                self._grow(cells)
                 if cells[-1] != old[-1] or cells[0] != old[0]:
                     styled = self._styled(row, cells)
                     for key, value in zip(SORT_COLUMNS, styled, strict=True):
@@ -202,12 +212,16 @@ class QueueTable(DataTable[Text]):
             if row.run_id in shown:
                 continue
             cells = self._cells(row, now)
+            self._grow(cells)
             self.add_row(*self._styled(row, cells), key=row.run_id)
             shown[row.run_id] = cells
             self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
             resort = True
         if resort:
             self._apply_sort(wanted)
+        if removed and time.monotonic() - self._last_shrink > SHRINK_EVERY:
+            self._recompute_widths()
+        self._apply_widths()
 
     def _rebuild(self, rows: Sequence[RunRow], now: datetime) -> None:
         self.clear()
@@ -222,6 +236,47 @@ class QueueTable(DataTable[Text]):
             self.add_row(*self._styled(row, cells), key=row.run_id)
             self._rendered[row.run_id] = cells
             self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
+        self._recompute_widths()
+        self._apply_widths()
+
+    # --- column widths: computed here, never by re-measuring whole columns ---------------
+
+    def _grow(self, cells: tuple[str, ...]) -> None:
+        widths = self._widths
+        for key, value in zip(SORT_COLUMNS, cells, strict=False):
+            if key in FIXED_WIDTHS:
+                continue
+            width = cell_len(value)
+            if width > widths[key]:
+                widths[key] = width
+                self._widths_changed = True
+
+    def _recompute_widths(self) -> None:
+        """Exact widths from the shown cells (lets columns shrink after rows went away)."""
+        self._last_shrink = time.monotonic()
+        for index, key in enumerate(SORT_COLUMNS):
+            if key in FIXED_WIDTHS:
+                continue
+            widest = max((cell_len(cells[index]) for cells in self._rendered.values()),
+                         default=0)
+            width = max(widest, cell_len(COLUMN_TITLES[key]))
+            if width != self._widths[key]:
+                self._widths[key] = width
+                self._widths_changed = True
+
+    def _apply_widths(self) -> None:
+        if not self._widths_changed:
+            return
+        self._widths_changed = False
+        for key, width in self._widths.items():
+            self.columns[ColumnKey(key)].width = width
+        # DataTable has no public "column width changed" call. These are the two internals
+        # add_column/update_cell use to re-measure the virtual size and drop render caches
+        # (Textual 8.x; the project pins textual<9).
+        self._require_update_dimensions = True
+        self._update_count += 1
+        self.check_idle()
+        self.refresh()
 
     def _apply_sort(self, wanted: dict[str, RunRow]) -> None:
         column = self._sort_column

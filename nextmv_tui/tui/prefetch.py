@@ -1,0 +1,80 @@
+"""The first queue request, sent before Textual and the HTTP stack are even imported.
+
+Launch-to-queue-on-screen is a first-class figure. Importing Textual, httpx and pydantic
+takes a few hundred milliseconds of CPU, and the first request's connection and TLS
+handshake would otherwise start only after that. This standard-library request runs on a
+thread while the main thread imports, so its answer is usually waiting by the time the app
+mounts. It is an optimisation only: any problem (proxy configured, TLS, non-200, slow
+answer) means the app ignores it and polls through the normal client.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from urllib.parse import urlsplit
+
+PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+class QueuePrefetch:
+    """``GET v1/account/queue`` on a daemon thread; ``wait`` returns (status, body) or None."""
+
+    def __init__(
+        self, endpoint: str, api_key: str, verify: bool | str, *, timeout: float = 3.0
+    ) -> None:
+        self._endpoint = endpoint
+        self._api_key = api_key
+        self._verify = verify
+        self._timeout = timeout
+        self._result: tuple[int, bytes] | None = None
+        self._thread = threading.Thread(target=self._run, name="queue-prefetch", daemon=True)
+
+    @classmethod
+    def start(cls, endpoint: str, api_key: str, verify: bool | str) -> QueuePrefetch | None:
+        """Start one, unless a proxy is configured (only httpx honours those)."""
+        if any(os.environ.get(var) for var in PROXY_VARS):
+            return None
+        prefetch = cls(endpoint, api_key, verify)
+        prefetch._thread.start()
+        return prefetch
+
+    def _run(self) -> None:
+        import http.client
+        import ssl
+
+        try:
+            parts = urlsplit(self._endpoint)
+            host = parts.hostname or ""
+            path = parts.path.rstrip("/") + "/v1/account/queue"
+            connection: http.client.HTTPConnection
+            if parts.scheme == "https":
+                if isinstance(self._verify, str):
+                    context = ssl.create_default_context(cafile=self._verify)
+                else:
+                    context = ssl.create_default_context()
+                    if self._verify is False:
+                        context.check_hostname = False
+                        context.verify_mode = ssl.CERT_NONE
+                connection = http.client.HTTPSConnection(
+                    host, parts.port, timeout=self._timeout, context=context
+                )
+            else:
+                connection = http.client.HTTPConnection(host, parts.port, timeout=self._timeout)
+            try:
+                connection.request(
+                    "GET", path,
+                    headers={"Authorization": f"Bearer {self._api_key}",
+                             "Accept": "application/json"},
+                )
+                response = connection.getresponse()
+                self._result = (response.status, response.read())
+            finally:
+                connection.close()
+        except Exception:  # optimisation only: the app falls back to its client
+            self._result = None
+
+    def wait(self, timeout: float) -> tuple[int, bytes] | None:
+        """The answer, or None if it failed or did not come within ``timeout`` seconds."""
+        self._thread.join(timeout)
+        return None if self._thread.is_alive() else self._result
