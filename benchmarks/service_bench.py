@@ -170,9 +170,10 @@ server.bind(("127.0.0.1", 0))
 server.listen(1)
 print(server.getsockname()[1], flush=True)
 conn, _ = server.accept()
+buffer = memoryview(bytearray(1024 * 1024))
 with conn, open(sys.argv[1], "wb") as out:
-    while data := conn.recv(1024 * 1024):
-        out.write(data)
+    while count := conn.recv_into(buffer):
+        out.write(buffer[:count])
 """
 
 
@@ -227,18 +228,22 @@ def main() -> None:
             size_bytes = args.upload_mb * 1000 * 1000
             source = tmp_dir / "payload.bin"
             make_file(source, size_bytes)
-            # Same disk work for both; flush dirty pages first so neither pays for the other.
-            os.sync()
-            base_line = loopback_copy(source, tmp_dir / "copy.bin")
-            (tmp_dir / "copy.bin").unlink()
-            os.sync()
+            # Same disk work for both; flush dirty pages before each so neither pays for the
+            # other; alternate twice and keep the best of each (the 2 cores are shared).
             rss_before = vm_hwm_mb(proc.pid)
-            up = upload(base, key, source)
+            copies, uploads = [], []
+            for _ in range(2):
+                os.sync()
+                copies.append(loopback_copy(source, tmp_dir / "copy.bin"))
+                (tmp_dir / "copy.bin").unlink()
+                os.sync()
+                uploads.append(upload(base, key, source))
             rss_after = vm_hwm_mb(proc.pid)
+            base_line, up = min(copies), min(uploads)
             mb = size_bytes / 1e6
-            print(f"upload {mb:.0f} MB: service {mb / up:.0f} MB/s ({up:.2f} s); plain loopback "
-                  f"copy {mb / base_line:.0f} MB/s ({base_line:.2f} s); ratio "
-                  f"{base_line / up:.2f}")
+            print(f"upload {mb:.0f} MB (best of 2): service PUT {mb / up:.0f} MB/s ({up:.2f} s); "
+                  f"plain loopback copy to disk {mb / base_line:.0f} MB/s ({base_line:.2f} s); "
+                  f"service/plain = {base_line / up:.2f}")
             print(f"service peak RSS (VmHWM): idle {rss_idle:.0f} MB, before upload "
                   f"{rss_before:.0f} MB, after upload {rss_after:.0f} MB")
         finally:

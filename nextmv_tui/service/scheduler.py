@@ -110,10 +110,11 @@ class Scheduler:
         """
         self._closing = True
         slots = list(self._slots.values())
-        for slot in slots:
-            if slot.execution is not None:
-                with contextlib.suppress(Exception):
-                    await slot.execution.cancel(self._settings.cancel_grace)
+        grace = self._settings.cancel_grace
+        await asyncio.gather(
+            *(slot.execution.cancel(grace) for slot in slots if slot.execution is not None),
+            return_exceptions=True,
+        )
         for slot in slots:
             if slot.task is not None:
                 slot.task.cancel()

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -203,9 +203,7 @@ class NextmvTuiApp(App[int]):
             self._poll_timer = None
         self._poll_in_flight = True
         token = self.store.begin_poll()
-        self.run_worker(
-            self._fetch_queue(token), group="queue", exit_on_error=False, name="queue poll"
-        )
+        self._fetch_queue(token)
 
     async def _prefetched_queue(self) -> list[QueuedRun] | None:
         """The CLI's early first request, if it answered well; else None (poll normally)."""
@@ -220,6 +218,7 @@ class NextmvTuiApp(App[int]):
         except ValueError:
             return None
 
+    @work(group="queue", exit_on_error=False, name="queue poll")
     async def _fetch_queue(self, token: int) -> None:
         started = time.monotonic()
         early = await self._prefetched_queue()
@@ -315,10 +314,9 @@ class NextmvTuiApp(App[int]):
             return
         self.store.fetching(row.run_id for row in pending)
         items = [(row.run_id, row.app_id) for row in pending]
-        self.run_worker(
-            self._fetch_final_batch(items), group="final", exit_on_error=False, name="final"
-        )
+        self._fetch_final_batch(items)
 
+    @work(group="final", exit_on_error=False, name="final states")
     async def _fetch_final_batch(self, items: list[tuple[str, str]]) -> None:
         gate = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
 
@@ -608,12 +606,11 @@ class NextmvTuiApp(App[int]):
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self.run_worker(
-                    self._cancel(run_id, app_id), group="cancel", exit_on_error=False
-                )
+                self._cancel(run_id, app_id)
 
         self.push_screen(ConfirmCancelScreen(run_id, app_id, name), confirmed)
 
+    @work(group="cancel", exit_on_error=False, name="cancel")
     async def _cancel(self, run_id: str, app_id: str) -> None:
         try:
             await self.client.cancel_run(app_id, run_id)
@@ -659,12 +656,11 @@ class NextmvTuiApp(App[int]):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self.run_worker(
-                    self._save(run_id, app_id, path), group="save", exit_on_error=False
-                )
+                self._save(run_id, app_id, path)
 
         self.push_screen(SaveOutputScreen(default), chosen)
 
+    @work(group="save", exit_on_error=False, name="save output")
     async def _save(self, run_id: str, app_id: str, path: Path) -> None:
         try:
             written = await self.client.save_output(app_id, run_id, path)
@@ -702,10 +698,11 @@ class NextmvTuiApp(App[int]):
             if not run_id:
                 return
             if not self.select_run(run_id):
-                self.run_worker(self._locate(run_id), group="jump", exit_on_error=False)
+                self._locate(run_id)
 
         self.push_screen(JumpScreen(), chosen)
 
+    @work(group="jump", exit_on_error=False, name="jump")
     async def _locate(self, run_id: str) -> None:
         """Find a run that is not listed by trying the applications we know of."""
         apps: list[str] = []

@@ -9,7 +9,7 @@ index, because rows move under the cursor on every refresh, sort and filter.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,6 +56,14 @@ def _ts(value: datetime | None) -> float:
     return (value - _EPOCH).total_seconds()
 
 
+def _fingerprint(entry: QueuedRun) -> tuple[object, ...]:
+    return (
+        entry.status_v2, entry.status_changed_at, entry.name, entry.application_id,
+        entry.application_instance_id, entry.application_version_id, entry.execution_class,
+        entry.user_email, entry.created_at, entry.queuing_priority,
+    )
+
+
 def format_age(seconds: float) -> str:
     """Compact relative duration: ``5s``, ``3m12s``, ``2h05m``, ``4d03h``."""
     s = max(0, int(seconds))
@@ -99,6 +107,8 @@ class RunRow:
     marked: bool = False
     added_token: int = 0
     rev: int = 0
+    fingerprint: tuple[object, ...] = ()
+    """The last queue entry's fields: an identical entry is skipped without merging."""
 
     @property
     def is_final(self) -> bool:
@@ -184,12 +194,17 @@ class RunStore:
                 continue
             seen.add(entry.id)
             row = self.rows.get(entry.id)
+            fingerprint = _fingerprint(entry)
             if row is None:
                 row = self._row_from_queue(entry, now)
                 row.added_token = token
+                row.fingerprint = fingerprint
                 self.rows[entry.id] = row
                 change.added.append(entry.id)
                 continue
+            if row.fingerprint == fingerprint and row.in_queue and not row.left_queue:
+                continue  # the common case at 10k runs: nothing about it changed
+            row.fingerprint = fingerprint
             if self._merge_queue_entry(row, entry, now):
                 change.changed.append(entry.id)
         for row in self.rows.values():
@@ -410,9 +425,10 @@ class RunStore:
         """Runs per status word, in a stable display order, zero counts omitted."""
         order = ("running", "queued", "finishing", "succeeded", "failed", "canceled",
                  "none", "unknown", "gone")
-        raw: dict[str, int] = {}
-        for row in self.rows.values():
-            raw[row.status_word] = raw.get(row.status_word, 0) + 1
+        raw = Counter(
+            "gone" if row.gone else "finishing" if row.left_queue else row.status.value
+            for row in self.rows.values()
+        )
         return {word: raw[word] for word in order if raw.get(word)}
 
     def matches(self, row: RunRow, text: str) -> bool:

@@ -57,6 +57,14 @@ REBUILD_FRACTION = 0.5
 """Above this share of rows removed at once, clear and re-add (remove_row is O(n) each)."""
 
 
+class _IdCell(Text):
+    """The run-ID cell; carries the row's sort key so sorting 10k rows needs no lookups.
+
+    Updating ``sort_key`` in place needs no repaint: the text does not change."""
+
+    sort_key: tuple[object, ...] = ()
+
+
 def _clip(value: str, width: int | None) -> str:
     if width is None or len(value) <= width:
         return value
@@ -126,11 +134,18 @@ class QueueTable(DataTable[Text]):
         )
 
     def _styled(self, row: RunRow, cells: tuple[str, ...]) -> list[Text]:
+        return [self._styled_cell(row, cells, index) for index in range(len(SORT_COLUMNS))]
+
+    def _styled_cell(self, row: RunRow, cells: tuple[str, ...], index: int) -> Text:
         dim = self._dim if cells[-1] else None
-        status_style = self._status_styles.get(row.status_word, Style())
-        out = [Text(cells[0], style=status_style + dim if dim else status_style)]
-        out.extend(Text(value, style=dim or "") for value in cells[1:-1])
-        return out
+        if index == 0:
+            status_style = self._status_styles.get(row.status_word, Style())
+            return Text(cells[0], style=status_style + dim if dim else status_style)
+        if index == 1:
+            cell = _IdCell(cells[1], style=dim or "")
+            cell.sort_key = self._sort_keys.get(row.run_id, ())
+            return cell
+        return Text(cells[index], style=dim or "")
 
     # --- incremental update --------------------------------------------------------------
 
@@ -194,28 +209,23 @@ class QueueTable(DataTable[Text]):
             old = shown[run_id]
             if cells != old:
                 self._grow(cells)
-                if cells[-1] != old[-1] or cells[0] != old[0]:
-                    styled = self._styled(row, cells)
-                    for key, value in zip(SORT_COLUMNS, styled, strict=True):
-                        self.update_cell(run_id, key, value)
-                else:
-                    styled = self._styled(row, cells)
-                    for index, key in enumerate(SORT_COLUMNS):
-                        if cells[index] != old[index]:
-                            self.update_cell(run_id, key, styled[index])
+                restyle = cells[-1] != old[-1]  # dimmed or not: every cell changes style
+                for index, key in enumerate(SORT_COLUMNS):
+                    if restyle or cells[index] != old[index]:
+                        self.update_cell(run_id, key, self._styled_cell(row, cells, index))
                 shown[run_id] = cells
             sort_key = RunStore.sort_key(row, column)
             if self._sort_keys.get(run_id) != sort_key:
-                self._sort_keys[run_id] = sort_key
+                self._set_sort_key(run_id, sort_key)
                 resort = True
         for row in rows:
             if row.run_id in shown:
                 continue
             cells = self._cells(row, now)
             self._grow(cells)
+            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
             self.add_row(*self._styled(row, cells), key=row.run_id)
             shown[row.run_id] = cells
-            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
             resort = True
         if resort:
             self._apply_sort(wanted)
@@ -233,9 +243,9 @@ class QueueTable(DataTable[Text]):
         )
         for row in ordered:
             cells = self._cells(row, now)
+            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
             self.add_row(*self._styled(row, cells), key=row.run_id)
             self._rendered[row.run_id] = cells
-            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
         self._recompute_widths()
         self._apply_widths()
 
@@ -278,17 +288,22 @@ class QueueTable(DataTable[Text]):
         self.check_idle()
         self.refresh()
 
+    def _set_sort_key(self, run_id: str, sort_key: tuple[object, ...]) -> None:
+        self._sort_keys[run_id] = sort_key
+        cell = self.get_cell(run_id, "id")
+        if isinstance(cell, _IdCell):
+            cell.sort_key = sort_key
+
     def _apply_sort(self, wanted: dict[str, RunRow]) -> None:
         column = self._sort_column
         keys = self._sort_keys
-        if len(keys) != len(self._rendered):
+        if len(keys) != len(self._rendered):  # after set_sort: recompute every key
             for run_id in self._rendered:
                 if run_id not in keys and run_id in wanted:
-                    keys[run_id] = RunStore.sort_key(wanted[run_id], column)
+                    self._set_sort_key(run_id, RunStore.sort_key(wanted[run_id], column))
 
         def key(cell: object) -> tuple[object, ...]:
-            run_id = cell.plain if isinstance(cell, Text) else str(cell)
-            return keys.get(run_id, ("~", run_id))
+            return cell.sort_key if isinstance(cell, _IdCell) else ()
 
         self.sort("id", key=key, reverse=self._reverse)
 

@@ -22,7 +22,7 @@ from rich.console import Group, RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
@@ -164,13 +164,7 @@ class RunDetail(Vertical):
         self._render_info()
         self._output_view.update(Text("loading…", style="dim"))
         self._wake = asyncio.Event()
-        self.run_worker(
-            self._follow(row.run_id, row.app_id),
-            group="detail",
-            exclusive=True,
-            exit_on_error=False,
-            name=f"detail {row.run_id}",
-        )
+        self._follow(row.run_id, row.app_id)
 
     def poke(self) -> None:
         """The queue saw this run change: fetch now instead of waiting for the schedule."""
@@ -193,6 +187,7 @@ class RunDetail(Vertical):
         wake.clear()
         return True
 
+    @work(group="detail", exclusive=True, exit_on_error=False, name="detail")
     async def _follow(self, run_id: str, app_id: str) -> None:
         await asyncio.sleep(DEBOUNCE)
         client = self._client
