@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -204,7 +205,7 @@ class NextmvClient:
         params = {"pagereturn": "true"}
         if page_token:
             params["pagetoken"] = page_token
-        return await self._get_model(f"v1/applications/{app_id}/runs", RunList, params)
+        return await self._get_model(_app_path(app_id) + "/runs", RunList, params)
 
     async def iter_runs(self, app_id: str) -> AsyncIterator[RunSummary]:
         """Every run of the application, page by page (stops at 500 pages or a repeated token)."""
@@ -222,7 +223,7 @@ class NextmvClient:
     # --- uploads and runs --------------------------------------------------------------------
 
     async def upload_url(self, app_id: str) -> UploadURL:
-        path = f"v1/applications/{app_id}/runs/uploadurl"
+        path = _app_path(app_id) + "/runs/uploadurl"
         response = await self._send(_Call("POST", self._url(path), _label("POST", path)))
         return _parse(UploadURL, response, _label("POST", path))
 
@@ -252,7 +253,7 @@ class NextmvClient:
     async def create_run(
         self, app_id: str, request: CreateRunRequest, instance_id: str | None = None
     ) -> str:
-        path = f"v1/applications/{app_id}/runs"
+        path = _app_path(app_id) + "/runs"
         call = _Call(
             "POST",
             self._url(path),
@@ -500,8 +501,24 @@ class NextmvClient:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def check_id(kind: str, value: str) -> str:
+    """Refuse an ID that would change the URL path (IDs go into paths unescaped, as in the SDK)."""
+    if not _ID.fullmatch(value):
+        raise InputError(
+            f"{kind} {value!r}", "IDs may only contain letters, digits, '-', '_' and '.'"
+        )
+    return value
+
+
+def _app_path(app_id: str) -> str:
+    return f"v1/applications/{check_id('application ID', app_id)}"
+
+
 def _run_path(app_id: str, run_id: str) -> str:
-    return f"v1/applications/{app_id}/runs/{run_id}"
+    return f"{_app_path(app_id)}/runs/{check_id('run ID', run_id)}"
 
 
 def _label(method: str, path: str) -> str:

@@ -168,16 +168,53 @@ def _package_json(path: Path, size: int) -> PackagedInput:
     except UnicodeDecodeError as exc:
         raise InputError(str(path), f"is not valid UTF-8 (byte offset {exc.start})") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise InputError(
             str(path), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    except _NonStandardConstant as exc:
+        line, column = _locate_constant(text, exc.name)
+        raise InputError(
+            str(path),
+            f"invalid JSON at line {line}, column {column}: {exc.name} is not allowed in JSON",
         ) from None
     if isinstance(document, dict):
         compact = len(json.dumps(document, separators=(",", ":")).encode())
         if compact <= MAX_INLINE_BYTES:
             return PackagedInput(path, "json", compact, inline=document)
     return PackagedInput(path, "json", size, upload_path=path)
+
+
+class _NonStandardConstant(ValueError):
+    """NaN/Infinity: Python's json accepts them, the API (RFC 8259) does not."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NonStandardConstant(name)
+
+
+def _locate_constant(text: str, name: str) -> tuple[int, int]:
+    """Line and column of the first ``name`` outside a string (1-based)."""
+    in_string = escaped = False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif text.startswith(name, index):
+            line = text.count("\n", 0, index) + 1
+            return line, index - (text.rfind("\n", 0, index) + 1) + 1
+    return 1, 1
 
 
 def _check_large_json(path: Path) -> None:

@@ -256,3 +256,18 @@ def test_unreadable_file_as_root_is_reported(tmp_path: Path, monkeypatch):
     path = inner
     with pytest.raises(InputError, match=r"x\.txt: not readable"):
         package_input(root)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_standard_json_constants_are_refused_with_position(tmp_path: Path, constant: str):
+    """Python's json accepts NaN/Infinity; the API would silently turn them into null."""
+    path = tmp_path / "nan.json"
+    path.write_text('{\n  "note": "NaN in a string is fine",\n  "a": ' + constant + "\n}")
+    error = refused(path, "line 3, column 8")
+    assert constant in error.reason
+
+
+def test_nan_inside_a_string_is_accepted(tmp_path: Path):
+    path = tmp_path / "ok.json"
+    path.write_text('{"a": "NaN", "b": "say \\"Infinity\\""}')
+    assert package_input(path).inline == {"a": "NaN", "b": 'say "Infinity"'}
