@@ -95,8 +95,11 @@ def run(args: argparse.Namespace) -> int:
         print("nextmv-tui serve: --port must be between 0 and 65535", file=sys.stderr)
         return 2
     for app_dir in args.apps:
-        if not (app_dir / "app.yaml").is_file():
-            print(f"nextmv-tui serve: --app {app_dir}: no app.yaml in that folder", file=sys.stderr)
+        problem = "" if app_dir.is_dir() else "no such directory"
+        if not problem and not (app_dir / "app.yaml").is_file():
+            problem = "no app.yaml in that folder"
+        if problem:
+            print(f"nextmv-tui serve: --app {app_dir}: {problem}", file=sys.stderr)
             return 2
     try:
         extra = tuple(parse_class(text, args.max_duration or None) for text in args.classes)
@@ -115,12 +118,13 @@ def run(args: argparse.Namespace) -> int:
         tls=args.tls,
     )
 
-    def announce(endpoint: str) -> None:
+    def announce(endpoint: str, apps: list[str]) -> None:
         key_where = "given with --api-key" if args.api_key else f"in {settings.api_key_path}"
         print(f"nextmv-tui local service at {endpoint}", flush=True)
         print(f"API key: {key_where}", flush=True)
         if settings.tls:
             print(f"TLS certificate: {settings.tls_dir / 'cert.pem'}", flush=True)
+        print(f"apps: {', '.join(apps) or 'none'}", flush=True)
         print(f"data dir: {settings.data_dir}  (Ctrl+C to stop)", flush=True)
 
     try:

@@ -57,10 +57,31 @@ def load_manifests(settings: ServiceSettings) -> dict[str, AppManifest]:
                 log.warning("bundled app %s skipped: %s", name, exc)
                 continue
             found[item.app_id] = item
+    from_folders: dict[str, Path] = {}
     for app_dir in settings.app_dirs:
         item = manifest_module.load_manifest(Path(app_dir))
-        found[item.app_id] = item
+        if item.app_id in from_folders:
+            raise ValueError(
+                f"--app {app_dir}: app ID '{item.app_id}' is already registered by --app "
+                f"{from_folders[item.app_id]}; rename one of the folders"
+            )
+        from_folders[item.app_id] = Path(app_dir)
+        found[item.app_id] = item  # a folder may replace a bundled app of the same name
     return found
+
+
+def describe_apps(manifests: dict[str, AppManifest]) -> list[str]:
+    """One line per app for the startup banner: its ID and where its code comes from."""
+    bundled = {name: manifest_module.bundled_app_dir(name) for name in ("knapsack", "routing")}
+    lines = []
+    for app_id, item in sorted(manifests.items()):
+        if bundled.get(app_id) == item.root:
+            lines.append(f"{app_id} (bundled)")
+        elif app_id in bundled:
+            lines.append(f"{app_id} ({item.root}, replaces the bundled app)")
+        else:
+            lines.append(f"{app_id} ({item.root})")
+    return lines
 
 
 def create_app(
@@ -93,6 +114,7 @@ def create_app(
     app = FastAPI(title="nextmv-tui local run service", lifespan=lifespan, docs_url=None,
                   redoc_url=None, openapi_url=None)
     app.state.service = service
+    app.state.app_lines = describe_apps(apps)
 
     @app.exception_handler(ApiProblem)
     async def _problem(_: Request, exc: ApiProblem) -> JSONResponse:

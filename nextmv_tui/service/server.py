@@ -23,6 +23,9 @@ import uvicorn
 
 from nextmv_tui.service.settings import ServiceSettings
 
+Announce = Callable[[str, list[str]], None]
+"""Called once serving: (endpoint, one line per registered app)."""
+
 
 class ServiceStartError(Exception):
     """The service cannot start (data dir in use, bad app folder, port taken)."""
@@ -60,7 +63,7 @@ def lock_data_dir(data_dir: Path) -> IO[str]:
     return handle
 
 
-def serve(settings: ServiceSettings, announce: Callable[[str], None] | None = None) -> None:
+def serve(settings: ServiceSettings, announce: Announce | None = None) -> None:
     """Block serving until SIGINT/SIGTERM. Raises ``ServiceStartError`` if it cannot start."""
     from nextmv_tui.service.app import create_app
 
@@ -91,7 +94,8 @@ def serve(settings: ServiceSettings, announce: Callable[[str], None] | None = No
             **options,
         )
         server = _Server(config)
-        asyncio.run(_run(server, settings, cert, announce))
+        app_lines: list[str] = list(app.state.app_lines)
+        asyncio.run(_run(server, settings, cert, announce, app_lines))
     finally:
         lock.close()
 
@@ -100,7 +104,8 @@ async def _run(
     server: _Server,
     settings: ServiceSettings,
     cert: Path | None,
-    announce: Callable[[str], None] | None,
+    announce: Announce | None,
+    app_lines: list[str],
 ) -> None:
     task = asyncio.create_task(_serve_until_exit(server))
     while not server.started and not task.done():
@@ -119,7 +124,7 @@ async def _run(
     _write_service_file(settings.service_file, endpoint, settings, cert)
     try:
         if announce is not None:
-            announce(endpoint)
+            announce(endpoint, app_lines)
         await task
     finally:
         _remove_service_file(settings.service_file)

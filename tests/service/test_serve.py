@@ -66,7 +66,8 @@ def test_serve_prints_endpoint_and_key_location_never_the_key(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--app", "/nonexistent-dir"], "no app.yaml"),
+        (["--app", "/nonexistent-dir"], "no such directory"),
+        (["--app", "/tmp"], "no app.yaml"),
         (["--concurrency", "-1"], "--concurrency"),
         (["--port", "70000"], "--port"),
         (["--execution-class", "gpu"], "NAME=N"),
@@ -160,3 +161,43 @@ def test_launcher_falls_back_to_a_free_port(local_service: LocalService, tmp_pat
         assert httpx.get(handle.endpoint + "/healthz").status_code == 200
     finally:
         handle.stop()
+
+
+def test_serve_lists_its_apps_and_marks_a_replaced_bundled_app(tmp_path: Path) -> None:
+    own = tmp_path / "knapsack"
+    import shutil
+
+    shutil.copytree(REPO_ROOT / "tests" / "service" / "api_apps" / "shout", own)
+    proc = _serve("--port", "0", "--data-dir", str(tmp_path / "d"),
+                  "--app", str(REPO_ROOT / "tests" / "service" / "api_apps" / "napper"),
+                  "--app", str(own))
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        apps = next(line for line in lines if line.startswith("apps: "))
+        assert "routing (bundled)" in apps
+        assert f"knapsack ({own}, replaces the bundled app)" in apps
+        assert "napper (" in apps
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+def test_serve_refuses_two_folders_with_the_same_app_id(tmp_path: Path) -> None:
+    import shutil
+
+    first, second = tmp_path / "a" / "napper", tmp_path / "b" / "napper"
+    for target in (first, second):
+        shutil.copytree(REPO_ROOT / "tests" / "service" / "api_apps" / "napper", target)
+    proc = _serve("--port", "0", "--data-dir", str(tmp_path / "d"),
+                  "--app", str(first), "--app", str(second))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert f"--app {second}: app ID 'napper' is already registered by --app {first}" in err
+
+
+def test_serve_names_a_missing_app_folder(tmp_path: Path) -> None:
+    proc = _serve("--port", "0", "--data-dir", str(tmp_path / "d"), "--app", str(tmp_path / "nope"))
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "no such directory" in err
