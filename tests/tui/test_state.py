@@ -153,5 +153,6 @@ def test_format_age() -> None:
     assert format_age(-3) == "0s"
     assert format_age(59) == "59s"
     assert format_age(61) == "1m01s"
+    assert format_age(25 * 60 + 7) == "25m"
     assert format_age(3600 + 5 * 60) == "1h05m"
     assert format_age(2 * 86400 + 3 * 3600) == "2d03h"

@@ -121,6 +121,7 @@ class RunDetail(Vertical):
         self._cache: OrderedDict[str, tuple[RunInformation, tuple[str, bool] | None, list[str]]]
         self._cache = OrderedDict()
         self._wake = asyncio.Event()
+        self._last_signature: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         self._info_view = Static("No run selected.", id="detail-info")
@@ -361,7 +362,27 @@ class RunDetail(Vertical):
             target.update(Text(text, style="italic"))
 
     def _render_info(self) -> None:
+        signature = self._signature()
+        if signature == self._last_signature:
+            return  # the per-second tick changed nothing visible
+        self._last_signature = signature
         self._info_view.update(self.render_info())
+
+    def _signature(self) -> tuple[object, ...]:
+        """What the info block shows, cheaply: its inputs plus the rounded ages."""
+        now = self._clock()
+        row, info = self._row, self._info
+        since = info.metadata.status_changed_at if info else None
+        if since is None and row is not None:
+            since = row.status_since
+        created = info.metadata.created_at if info else None
+        return (
+            id(info), info.status if info else None, row.run_id if row else None,
+            row.status_word if row else None,
+            self._error,
+            format_age((now - since).total_seconds()) if since else "",
+            format_age((now - created).total_seconds()) if created else "",
+        )
 
     def render_info(self) -> RenderableType:
         row = self._row

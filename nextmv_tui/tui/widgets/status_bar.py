@@ -43,8 +43,15 @@ class HeaderInfo:
 class HeaderLine(Static):
     """One line: endpoint, profile, connection state, data age, refresh interval."""
 
+    _last: str = ""
+
     def show(self, info: HeaderInfo) -> None:
-        self.update(render_header(info))
+        text = render_header(info)
+        key = f"{info.state}{info.stale}{text.plain}"
+        if key == self._last:
+            return  # called every second: repaint only when the line changes
+        self._last = key
+        self.update(text, layout=False)  # always one line: no layout pass needed
         self.set_class(info.state in ("offline", "auth"), "-offline")
         self.set_class(info.stale, "-stale")
 
@@ -95,6 +102,8 @@ def render_header(info: HeaderInfo) -> Text:
 class SummaryLine(Static):
     """Counts per state, plus the current sort and filter."""
 
+    _last: str = ""
+
     def show(
         self,
         counts: dict[str, int],
@@ -105,7 +114,10 @@ class SummaryLine(Static):
         reverse: bool,
         filter_text: str,
     ) -> None:
-        self.update(render_summary(counts, shown, total, sort_column, reverse, filter_text))
+        text = render_summary(counts, shown, total, sort_column, reverse, filter_text)
+        if text.plain != self._last:
+            self._last = text.plain
+            self.update(text, layout=False)
 
 
 def render_summary(
