@@ -260,3 +260,18 @@ def test_bundled_sample_inputs_are_solvable_quickly():
     routing = run_app(ROUTING, make_routing_input(30, 3, seed=4), "-duration", "0")
     assert routing.returncode == 0, routing.stderr
     check_routes(make_routing_input(30, 3, seed=4), json.loads(routing.stdout))
+
+
+def test_knapsack_refuses_a_forced_dp_table_too_large_to_hold():
+    """An explicit -algorithm dp on a huge capacity fails fast instead of eating memory."""
+    payload = {
+        "items": [{"id": str(i), "value": i + 1, "weight": 1_000 + i} for i in range(2_000)],
+        "weight_capacity": 100_000_000,
+    }
+    proc = run_app(KNAPSACK, payload, "-algorithm", "dp")
+    assert proc.returncode == 1
+    assert "dp would need 2000 x 100000001 cells" in proc.stderr.strip().splitlines()[-1]
+    solved = run_app(KNAPSACK, payload, "-algorithm", "auto")
+    assert solved.returncode == 0
+    custom = json.loads(solved.stdout)["statistics"]["result"]["custom"]
+    assert custom["algorithm"] == "branch-and-bound"

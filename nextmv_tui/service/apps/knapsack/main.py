@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 Number = float | int
 
 DP_CELL_LIMIT = 4_000_000
+DP_FORCED_CELL_LIMIT = 50_000_000  # an explicit -algorithm dp may go further, not unbounded
 """Largest items x (capacity + 1) table the DP builds; above it branch and bound runs."""
 
 
@@ -219,6 +220,13 @@ def main() -> int:
     )
     if use_dp and not integral:
         log("invalid option -algorithm: dp needs integer weights and capacity")
+        return 1
+    cells = len(candidates) * (cap_int + 1)
+    if use_dp and cells > DP_FORCED_CELL_LIMIT:
+        log(
+            f"invalid option -algorithm: dp would need {len(candidates)} x {cap_int + 1} cells "
+            f"(limit {DP_FORCED_CELL_LIMIT:,}); use -algorithm bnb or auto"
+        )
         return 1
     if use_dp:
         algorithm = "dynamic-programming"
