@@ -164,3 +164,25 @@ def test_format_bytes() -> None:
     assert format_bytes(512) == "512 B"
     assert format_bytes(6 * 1024 * 1024) == "6.0 MiB"
     assert format_bytes(1536) == "1.5 KiB"
+
+
+async def test_reopened_with_remembered_values_typing_replaces_the_path(
+    dead_client: NextmvClient, inputs: Path
+):
+    """Focus starts in the path field with its text selected, never on a button."""
+    app = _host(dead_client, path="knapsack.json", app_id="knapsack")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _screen(app, pilot)
+        path_field = screen.query_one("#field-path", Input)
+        assert app.focused is path_field
+        await pilot.press(*"notes.txt")
+        await wait_until(pilot, lambda: path_field.value == "notes.txt")
+
+
+async def test_focus_goes_to_the_app_id_when_only_it_is_missing(
+    dead_client: NextmvClient, inputs: Path
+):
+    app = _host(dead_client, path="knapsack.json")
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _screen(app, pilot)
+        assert app.focused is screen.query_one("#field-app_id", Input)

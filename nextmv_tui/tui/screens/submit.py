@@ -252,13 +252,11 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
         )
 
     def on_mount(self) -> None:
-        if not self._defaults.path:
-            target = "#field-path"
-        elif not self._defaults.app_id:
-            target = "#field-app_id"
-        else:
-            target = "#submit-go"
-        self.query_one(target).focus()
+        # Start in a text field, never on a button: typed text must land somewhere. With a
+        # remembered path the field's text is selected, so typing replaces it and enter
+        # submits the same input again.
+        needs_app = self._defaults.path and not self._defaults.app_id
+        self.query_one("#field-app_id" if needs_app else "#field-path").focus()
 
     # --- reading the form -----------------------------------------------------------------
 
