@@ -166,7 +166,10 @@ def main() -> None:
         floor = medians["floor (bare DataTable app)"][0]
         ours = medians["nextmv-tui monitor"][0]
         cli_wall = medians["nextmv cloud run list"][1]
-        print(f"  monitor / floor (first render): {ours / floor:.2f}x  (target <= 1.10x)")
+        floor_wall = medians["floor (bare DataTable app)"][1]
+        print(f"  monitor first render / floor first paint: {ours / floor:.2f}x")
+        print(f"  monitor first render / floor paint-and-exit: {ours / floor_wall:.2f}x"
+              "  (target <= 1.10x; the issue's floor figure, ~0.53 s, is paint-and-exit)")
         print(f"  monitor first render / CLI wall: {ours / cli_wall:.2f}x  (target <= 0.75x)")
     finally:
         service.terminate()

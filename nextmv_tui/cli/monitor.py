@@ -86,7 +86,11 @@ def run(namespace: argparse.Namespace) -> int:
         try:
             handle = ensure_running(data_dir=args.data_dir)
         except (LauncherError, OSError) as exc:
-            return _fail(f"local service: {exc}")
+            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+            message = lines[0].rstrip(":") if lines else exc.__class__.__name__
+            if len(lines) > 1:  # the launcher appends the service log's tail: keep its last line
+                message += f" — {lines[-1]}"
+            return _fail(f"local service: {message}")
         config = ClientConfig(
             endpoint=handle.endpoint,
             api_key=handle.api_key,

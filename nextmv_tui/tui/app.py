@@ -26,12 +26,14 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer
 
-from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.errors import (
+    ApiError,
     AuthError,
+    MalformedResponseError,
     NotFoundError,
     RateLimitedError,
     RequestTimeoutError,
+    ServerError,
 )
 from nextmv_tui.cloud.models import QueuedRun, QueueResponse
 from nextmv_tui.cloud.retry import RetryPolicy
@@ -58,9 +60,16 @@ from nextmv_tui.tui.state import SORT_COLUMNS, Change, RunRow, RunStore
 from nextmv_tui.tui.widgets.filter_bar import FilterBar
 from nextmv_tui.tui.widgets.queue_table import QueueTable
 from nextmv_tui.tui.widgets.run_detail import RunDetail
-from nextmv_tui.tui.widgets.status_bar import ConnectionState, HeaderInfo, HeaderLine, SummaryLine
+from nextmv_tui.tui.widgets.status_bar import (
+    ConnectionState,
+    HeaderInfo,
+    HeaderLine,
+    ProblemLine,
+    SummaryLine,
+)
 
 if TYPE_CHECKING:
+    from nextmv_tui.cloud.client import NextmvClient
     from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
 
 MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_retry_after=5.0)
@@ -68,6 +77,9 @@ MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_r
 AUTH_RETRY = 30.0
 FINAL_FETCH_CONCURRENCY = 4
 PREFETCH_WAIT = 3.0
+SECONDS_SHOWN_UNTIL = 600.0
+"""format_age shows seconds below 10 minutes; above, ages change once a minute."""
+MINUTE_AGES_REFRESH = 15.0
 
 ACTION_BINDINGS: list[Binding] = [
     Binding("s", "submit", "Submit", id="submit",
@@ -119,12 +131,7 @@ class NextmvTuiApp(App[int]):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
-        self.client = NextmvClient(
-            settings.config,
-            timeout=settings.request_timeout,
-            retry=MONITOR_RETRY,
-            transport=settings.transport,
-        )
+        self._client: NextmvClient | None = None
         self.store = RunStore()
         self.refresh_interval = settings.refresh
         self.paused = False
@@ -137,11 +144,28 @@ class NextmvTuiApp(App[int]):
         """Monotonic time of the last successful queue poll (data age)."""
         self.polls_completed = 0
         self._retry_at: float | None = None
+        self._ages_at = 0.0
+        self._youngest_age = 0.0
         self._poll_timer: Timer | None = None
         self._poll_in_flight = False
         self._poll_again = False
         self._form: SubmitForm | None = None
         self.header_info = HeaderInfo(endpoint=settings.endpoint, profile=settings.profile)
+
+    @property
+    def client(self) -> NextmvClient:
+        """The HTTP client, created on first use: the first queue usually comes from the
+        CLI's prefetch, so importing httpx and loading TLS roots happens after first paint."""
+        if self._client is None:
+            from nextmv_tui.cloud.client import NextmvClient
+
+            self._client = NextmvClient(
+                self.settings.config,
+                timeout=self.settings.request_timeout,
+                retry=MONITOR_RETRY,
+                transport=self.settings.transport,
+            )
+        return self._client
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -149,11 +173,13 @@ class NextmvTuiApp(App[int]):
         # Kept as attributes: handlers run while modals are on top (and during shutdown),
         # when a query from the app would search the wrong screen.
         self.header_line = HeaderLine(id="header-line")
+        self.problem_line = ProblemLine(id="problem-line")
         self.table = QueueTable(id="queue")
-        self.detail = RunDetail(self.client, clock=self.settings.clock, id="detail")
+        self.detail = RunDetail(lambda: self.client, clock=self.settings.clock, id="detail")
         self.filter_bar = FilterBar(id="filter")
         self.summary_line = SummaryLine(id="summary")
         yield self.header_line
+        yield self.problem_line
         with Vertical(id="main"):
             yield self.table
             yield self.detail
@@ -184,7 +210,8 @@ class NextmvTuiApp(App[int]):
                 loop.add_signal_handler(number, self.exit)
 
     async def on_unmount(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # --- queue polling (chained one-shot timer) ----------------------------------------------
 
@@ -276,13 +303,26 @@ class NextmvTuiApp(App[int]):
         self._poll_in_flight = False
         self.failures += 1
         error = message.error
+        text = str(error) or error.__class__.__name__
+        was = self.connection
         if isinstance(error, AuthError):
             self.connection = "auth"
             self.connection_detail = self._auth_hint(error)
             delay = AUTH_RETRY
+        elif "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            # Retrying cannot fix an untrusted certificate: say what will.
+            self.connection = "tls"
+            self.connection_detail = (
+                f"the TLS certificate of {self.settings.endpoint} is not trusted — set "
+                "REQUESTS_CA_BUNDLE (or SSL_CERT_FILE) to its CA file; for a local service "
+                "started with --tls that is DATA_DIR/tls/cert.pem"
+            )
+            delay = AUTH_RETRY
         else:
-            self.connection = "offline"
-            self.connection_detail = str(error) or error.__class__.__name__
+            # Reachable but answering badly (5xx, malformed JSON) is not "offline".
+            reachable = isinstance(error, (ServerError, MalformedResponseError, ApiError))
+            self.connection = "error" if reachable else "offline"
+            self.connection_detail = text
             cap = self.settings.max_backoff
             delay = min(cap, self.refresh_interval * 2 ** min(self.failures - 1, 6))
             if isinstance(error, RateLimitedError) and error.retry_after:
@@ -290,6 +330,10 @@ class NextmvTuiApp(App[int]):
         self._retry_at = self.settings.monotonic() + delay
         self._update_header()
         self.table.set_class(True, "-stale")
+        if self.connection in ("auth", "tls") and was != self.connection:
+            # The header may be too narrow for the fix; a toast always shows it whole.
+            self.notify(self.connection_detail, title="Cannot read the queue",
+                        severity="error", timeout=15)
         if self._poll_again:
             self._poll_again = False
             delay = 0.0
@@ -361,6 +405,8 @@ class NextmvTuiApp(App[int]):
         anchor = select or table.key_at_cursor() or self.store.selected
         anchor_index = table.cursor_row
         dirty = set(change.added) | set(change.changed)
+        if dirty:
+            self._youngest_age = 0.0  # new or changed rows may show seconds again
         with self.batch_update():
             table.sync(self._visible_rows(), dirty, self.settings.clock(), force_sort=force_sort)
             selected = table.select_run(anchor, anchor_index)
@@ -445,6 +491,7 @@ class NextmvTuiApp(App[int]):
             stale=self.is_stale(),
         )
         self.header_line.show(info)
+        self.problem_line.show(info)
 
     def _update_summary(self) -> None:
         table = self.table
@@ -458,9 +505,19 @@ class NextmvTuiApp(App[int]):
         )
 
     def _tick(self) -> None:
+        """Every second: header (data age, countdown) and detail pane; the table's relative
+        times at the refresh cadence only, since every cell update repaints the table."""
         self._update_header()
-        with self.batch_update():
-            self.table.refresh_ages(self.store.get, self.settings.clock())
+        now = time.monotonic()
+        every = self.effective_interval()
+        if self._youngest_age >= SECONDS_SHOWN_UNTIL:
+            every = max(every, MINUTE_AGES_REFRESH)  # ages shown in minutes: no hurry
+        if now - self._ages_at >= every - 0.05:
+            self._ages_at = now
+            with self.batch_update():
+                self._youngest_age = self.table.refresh_ages(
+                    self.store.get, self.settings.clock()
+                )
         self.detail.tick()
 
     # --- focus: poll slower while the terminal is not looked at ---------------------------------
@@ -684,6 +741,9 @@ class NextmvTuiApp(App[int]):
         row = self.selected_row()
         if row is None:
             return
+        if row.is_final and not row.marked:
+            self.notify(f"{row.run_id} has already finished ({row.status_word}).", timeout=3)
+            return
         marked = self.store.toggle_mark(row.run_id)
         self._apply_change(Change(changed=[row.run_id]))
         if marked:
@@ -694,19 +754,22 @@ class NextmvTuiApp(App[int]):
     def action_jump(self) -> None:
         from nextmv_tui.tui.screens.jump import JumpScreen
 
-        def chosen(run_id: str | None) -> None:
-            if not run_id:
+        def chosen(text: str | None) -> None:
+            if not text:
                 return
+            app_id, _, run_id = text.rpartition("/")  # "APP/RUN_ID" names the application
             if not self.select_run(run_id):
-                self._locate(run_id)
+                self._locate(run_id, app_id)
 
         self.push_screen(JumpScreen(), chosen)
 
     @work(group="jump", exit_on_error=False, name="jump")
-    async def _locate(self, run_id: str) -> None:
+    async def _locate(self, run_id: str, app_hint: str = "") -> None:
         """Find a run that is not listed by trying the applications we know of."""
         apps: list[str] = []
-        for app_id in [self.settings.app_id or "", *(r.app_id for r in self.store.rows.values())]:
+        listed = (row.app_id for row in self.store.rows.values())
+        known = [app_hint, self.settings.app_id or "", *listed]
+        for app_id in known:
             if app_id and app_id not in apps:
                 apps.append(app_id)
         errors: list[str] = []
@@ -720,7 +783,10 @@ class NextmvTuiApp(App[int]):
                 break
             self.post_message(JumpFound(info))
             return
-        reason = errors[0] if errors else f"not found in {', '.join(apps) or 'any known app'}"
+        reason = errors[0] if errors else (
+            f"not found in {', '.join(apps) or 'any known application'}; "
+            "type APP/RUN_ID to look in another application"
+        )
         self.post_message(JumpMissed(run_id, reason))
 
     @on(JumpFound)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-import httpx
-
 from nextmv_tui.cloud.config import ClientConfig
 
 if TYPE_CHECKING:
+    import httpx
+
     from nextmv_tui.tui.prefetch import QueuePrefetch
 
 MIN_REFRESH = 0.5
@@ -79,7 +79,10 @@ class Settings:
 
     @property
     def profile(self) -> str:
-        return self.config.profile or "default"
+        """The profile in use; "-" when the key came from a flag or the environment."""
+        if self.config.profile:
+            return self.config.profile
+        return "default" if "config.yaml" in self.config.source else "-"
 
     @property
     def endpoint(self) -> str:

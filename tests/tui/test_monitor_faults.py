@@ -74,10 +74,27 @@ async def test_wrong_api_key_says_what_to_fix(local_service):
     app = make_app(Settings(config=config, refresh=0.5))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.connection == "auth", 15)
-        text = header(app)
-        assert "not authorized" in text
-        assert "NEXTMV_API_KEY" in text and "--api-key" in text
-        assert "wrong-key" not in text, "never show the key"
+        assert "not authorized" in header(app)
+        # the fix is shown in full on its own line (and in a toast), whatever the width
+        problem = str(app.problem_line.render())
+        assert app.problem_line.display
+        assert "NEXTMV_API_KEY" in problem and "--api-key" in problem
+        assert "wrong-key" not in problem + header(app), "never show the key"
+
+
+async def test_untrusted_tls_certificate_says_what_to_fix(make_local_service):
+    service = make_local_service(tls=True)
+    config = ClientConfig(endpoint=service.endpoint, api_key=service.api_key, profile="local")
+    app = make_app(Settings(config=config, refresh=0.5))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "tls", 15)
+        assert "TLS certificate not trusted" in header(app)
+        assert "REQUESTS_CA_BUNDLE" in app.connection_detail
+    trusted = ClientConfig(endpoint=service.endpoint, api_key=service.api_key,
+                           profile="local", verify=str(service.cert))
+    app = make_app(Settings(config=trusted, refresh=0.5))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.connection == "online", 15)
 
 
 class ScriptedApi:
@@ -133,7 +150,8 @@ async def test_malformed_5xx_reset_stall_and_unknown_status_never_crash():
             return api.calls >= 9 and app.connection == "online"
 
         await wait_until(pilot, progressed, 60, message="all faults then recovery")
-        assert "offline" in app_states
+        assert "error" in app_states, "5xx / malformed answers: server error, not offline"
+        assert "offline" in app_states, "connection reset / stall: offline"
         assert app.table.has_run("run-1"), "data from before the faults is kept"
         assert app.is_running
         assert app.store.rows["run-1"].status_word in ("unknown", "running")

@@ -307,10 +307,14 @@ class QueueTable(DataTable[Text]):
 
         self.sort("id", key=key, reverse=self._reverse)
 
-    def refresh_ages(self, rows: Callable[[str], RunRow | None], now: datetime) -> None:
-        """Update the relative-time cells of the rows currently on screen only."""
+    def refresh_ages(self, rows: Callable[[str], RunRow | None], now: datetime) -> float:
+        """Update the relative-time cells of the rows currently on screen only.
+
+        Returns the youngest age on screen (seconds): the caller refreshes less often when
+        every age shown has minute granularity."""
+        youngest = float("inf")
         if self.row_count == 0:
-            return
+            return youngest
         first = max(0, int(self.scroll_y))
         visible = max(1, self.size.height)
         last = min(self.row_count, first + visible)
@@ -325,6 +329,9 @@ class QueueTable(DataTable[Text]):
             old = self._rendered.get(run_id)
             if row is None or old is None:
                 continue
+            youngest = min(youngest, (now - row.status_since).total_seconds())
+            if row.created_at is not None:
+                youngest = min(youngest, (now - row.created_at).total_seconds())
             cells = self._cells(row, now)
             if cells[8:10] == old[8:10]:
                 continue
@@ -333,6 +340,7 @@ class QueueTable(DataTable[Text]):
                 if cells[index_col] != old[index_col]:
                     self.update_cell(run_id, key, Text(cells[index_col], style=dim or ""))
             self._rendered[run_id] = (*old[:8], cells[8], cells[9], old[10])
+        return youngest
 
     def select_run(self, run_id: str | None, fallback_index: int = 0) -> str | None:
         """Put the cursor on ``run_id`` if shown, else on the row at ``fallback_index``

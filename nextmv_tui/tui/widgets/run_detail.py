@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.highlighter import JSONHighlighter
@@ -27,13 +27,15 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
-from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.errors import NotFoundError
 from nextmv_tui.cloud.models import RunInformation
 from nextmv_tui.cloud.polling import PollingOptions, PollSchedule
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.messages import DetailFailed, DetailLoaded, DetailLogs, DetailOutput
 from nextmv_tui.tui.state import RunRow, format_age
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.client import NextmvClient
 
 DETAIL_POLLING = PollingOptions(initial_delay=0.0, max_delay=5.0, jitter=0.5)
 """The SDK schedule, capped at 5 s: a person is watching this run."""
@@ -103,13 +105,13 @@ class RunDetail(Vertical):
 
     def __init__(
         self,
-        client: NextmvClient,
+        client: Callable[[], NextmvClient],
         *,
         clock: Callable[[], datetime],
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self._client = client
+        self._get_client = client
         self._clock = clock
         self.run_id: str | None = None
         self._app_id = ""
@@ -122,6 +124,8 @@ class RunDetail(Vertical):
         self._cache = OrderedDict()
         self._wake = asyncio.Event()
         self._last_signature: tuple[object, ...] = ()
+        self._info_key = ""
+        self._output_shown = ""
 
     def compose(self) -> ComposeResult:
         self._info_view = Static("No run selected.", id="detail-info")
@@ -146,6 +150,7 @@ class RunDetail(Vertical):
         self.run_id = row.run_id if row else None
         self._app_id = row.app_id if row else ""
         self._info = None
+        self._info_key = ""
         self._error = ""
         self._output = None
         self._log_lines = []
@@ -153,7 +158,8 @@ class RunDetail(Vertical):
         log.clear()
         if row is None:
             self._info_view.update("No run selected.")
-            self._output_view.update("")
+            self._last_signature = ()
+            self._show_output_text(Text(""))
             return
         cached = self._cache.get(row.run_id)
         if cached is not None:
@@ -163,7 +169,7 @@ class RunDetail(Vertical):
             self._render_output()
             return
         self._render_info()
-        self._output_view.update(Text("loading…", style="dim"))
+        self._show_output_text(Text("loading…", style="dim"))
         self._wake = asyncio.Event()
         self._follow(row.run_id, row.app_id)
 
@@ -191,7 +197,7 @@ class RunDetail(Vertical):
     @work(group="detail", exclusive=True, exit_on_error=False, name="detail")
     async def _follow(self, run_id: str, app_id: str) -> None:
         await asyncio.sleep(DEBOUNCE)
-        client = self._client
+        client = self._get_client()
         schedule = PollSchedule(DETAIL_POLLING)
         attempt = 0
         failures = 0
@@ -245,12 +251,12 @@ class RunDetail(Vertical):
     async def _final_logs(self, app_id: str, run_id: str, since: str | None, tailing: bool) -> None:
         try:
             if tailing:
-                live = await self._client.live_logs(app_id, run_id, since)
+                live = await self._get_client().live_logs(app_id, run_id, since)
                 lines = [item.log for item in live.items]
                 if lines:
                     self.post_message(DetailLogs(run_id, lines))
             else:
-                text = await self._client.logs(app_id, run_id)
+                text = await self._get_client().logs(app_id, run_id)
                 lines = text.splitlines()[-LOG_MAX_LINES:]
                 self.post_message(DetailLogs(run_id, lines, reset=True))
         except Exception:
@@ -261,7 +267,10 @@ class RunDetail(Vertical):
         run_id = info.id
         fmt = meta.format.output.type
         if info.status != RunStatus.SUCCEEDED:
-            text = f"No output: the run {info.status.value}."
+            how = {"failed": "failed", "canceled": "was canceled"}.get(
+                info.status.value, f"ended as {info.status.value}"
+            )
+            text = f"No output: the run {how}."
             if meta.error:
                 text += f"\n{meta.error}"
             self.post_message(DetailOutput(run_id, text, False))
@@ -277,7 +286,8 @@ class RunDetail(Vertical):
             )
             return
         try:
-            result = await self._client.run_result(meta.application_id or self._app_id, run_id)
+            app_id = meta.application_id or self._app_id
+            result = await self._get_client().run_result(app_id, run_id)
         except Exception as exc:
             self.post_message(DetailOutput(run_id, f"Output not loaded: {exc}", False))
             return
@@ -298,11 +308,15 @@ class RunDetail(Vertical):
     def _loaded(self, message: DetailLoaded) -> None:
         if message.info.id != self.run_id:
             return
+        key = message.info.model_dump_json()
+        if key == self._info_key and not self._error:
+            return  # polled again, nothing changed: no repaint
+        self._info_key = key
         self._info = message.info
         self._error = ""
         self._render_info()
         if self._output is None and not message.info.status.is_final:
-            self._output_view.update(
+            self._show_output_text(
                 Text("The output preview appears when the run has finished.", style="dim")
             )
 
@@ -311,7 +325,8 @@ class RunDetail(Vertical):
         if message.run_id != self.run_id:
             return
         if isinstance(message.error, NotFoundError):
-            self._error = f"{message.error}"
+            self._error = "This run no longer exists on the server (deleted)."
+            self._info = None
         else:
             self._error = f"{message.error} — retrying in {message.retry_in:.0f}s"
         self._render_info()
@@ -350,23 +365,29 @@ class RunDetail(Vertical):
     def output_text(self) -> str:
         return self._output[0] if self._output else ""
 
+    def _show_output_text(self, text: Text) -> None:
+        if text.plain != self._output_shown:
+            self._output_shown = text.plain
+            self._output_view.update(text)
+
     def _render_output(self) -> None:
-        target = self._output_view
         if self._output is None:
-            target.update("")
+            self._show_output_text(Text(""))
             return
         text, is_json = self._output
         if is_json:
-            target.update(JSONHighlighter()(Text(text)))
+            self._show_output_text(JSONHighlighter()(Text(text)))
         else:
-            target.update(Text(text, style="italic"))
+            self._show_output_text(Text(text, style="italic"))
 
     def _render_info(self) -> None:
         signature = self._signature()
         if signature == self._last_signature:
             return  # the per-second tick changed nothing visible
+        same_shape = signature[:-2] == self._last_signature[:-2]
         self._last_signature = signature
-        self._info_view.update(self.render_info())
+        # Only the ages changed: same number of lines, so no layout pass is needed.
+        self._info_view.update(self.render_info(), layout=not same_shape)
 
     def _signature(self) -> tuple[object, ...]:
         """What the info block shows, cheaply: its inputs plus the rounded ages."""
@@ -377,7 +398,7 @@ class RunDetail(Vertical):
             since = row.status_since
         created = info.metadata.created_at if info else None
         return (
-            id(info), info.status if info else None, row.run_id if row else None,
+            self._info_key, row.run_id if row else None,
             row.status_word if row else None,
             self._error,
             format_age((now - since).total_seconds()) if since else "",
@@ -428,8 +449,10 @@ class RunDetail(Vertical):
                 "Input", f"{meta.format.input.type}, {human_bytes(meta.input_size)}"
             )
             output = f"{meta.format.output.type}"
-            if status.is_final:
+            if status == RunStatus.SUCCEEDED:
                 output += f", {human_bytes(meta.output_size)}"
+            elif status.is_final:
+                output += " (none)"
             grid.add_row("Output", output)
             if info.user_email:
                 grid.add_row("User", info.user_email)

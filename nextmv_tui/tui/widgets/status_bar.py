@@ -15,7 +15,9 @@ from textual.widgets import Static
 from nextmv_tui.tui.state import format_age
 from nextmv_tui.tui.widgets.queue_table import STATUS_GLYPHS
 
-ConnectionState = Literal["connecting", "online", "offline", "auth"]
+ConnectionState = Literal["connecting", "online", "offline", "error", "auth", "tls"]
+"""``error``: the server answers, but badly (5xx, malformed JSON); ``offline``: no answer."""
+PROBLEM_STATES = ("offline", "error", "auth", "tls")
 
 
 def _interval(seconds: float) -> str:
@@ -52,7 +54,7 @@ class HeaderLine(Static):
             return  # called every second: repaint only when the line changes
         self._last = key
         self.update(text, layout=False)  # always one line: no layout pass needed
-        self.set_class(info.state in ("offline", "auth"), "-offline")
+        self.set_class(info.state in PROBLEM_STATES, "-offline")
         self.set_class(info.stale, "-stale")
 
 
@@ -70,9 +72,12 @@ def render_header(info: HeaderInfo) -> Text:
         text.append("◌ connecting…")
     elif info.state == "auth":
         text.append("✘ not authorized", style="bold")
+    elif info.state == "tls":
+        text.append("✘ TLS certificate not trusted", style="bold")
     else:
         retry = f" — retrying in {max(0, round(info.retry_in or 0))}s"
-        text.append(f"✘ offline{retry}", style="bold")
+        word = "server error" if info.state == "error" else "offline"
+        text.append(f"✘ {word}{retry}", style="bold")
         if info.failures > 1:
             text.append(f" (attempt {info.failures})")
     text.append(" │ ")
@@ -93,10 +98,21 @@ def render_header(info: HeaderInfo) -> Text:
     if info.read_only:
         text.append(" │ ")
         text.append("READ-ONLY", style="bold")
-    if info.detail and info.state in ("offline", "auth"):
-        text.append(" │ ")
-        text.append(info.detail)
     return text
+
+
+class ProblemLine(Static):
+    """Why the queue cannot be read, in full (wraps); shown only while there is a problem."""
+
+    _last: str = ""
+
+    def show(self, info: HeaderInfo) -> None:
+        detail = info.detail if info.state in PROBLEM_STATES else ""
+        if detail == self._last:
+            return
+        self._last = detail
+        self.display = bool(detail)
+        self.update(Text(f" {detail}"))
 
 
 class SummaryLine(Static):
