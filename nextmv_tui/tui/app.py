@@ -77,6 +77,8 @@ MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_r
 AUTH_RETRY = 30.0
 FINAL_FETCH_CONCURRENCY = 4
 PREFETCH_WAIT = 3.0
+DYNAMIC_ACTIONS = ("cancel_run", "copy_run_id", "save_output", "mark")
+"""Actions whose availability depends on the selected run (see check_action)."""
 SECONDS_SHOWN_UNTIL = 600.0
 """format_age shows seconds below 10 minutes; above, ages change once a minute."""
 MINUTE_AGES_REFRESH = 15.0
@@ -145,6 +147,7 @@ class NextmvTuiApp(App[int]):
         self.polls_completed = 0
         self._retry_at: float | None = None
         self._ages_at = 0.0
+        self._bindings_state: tuple[bool | None, ...] = ()
         self._youngest_age = 0.0
         self._poll_timer: Timer | None = None
         self._poll_in_flight = False
@@ -413,7 +416,7 @@ class NextmvTuiApp(App[int]):
         self._set_selected(selected)
         if self.store.selected in dirty:
             self.detail.poke()
-            self.refresh_bindings()
+            self._refresh_bindings_if_changed()
         if self.connection == "online":
             table.set_class(False, "-stale")
         self._update_summary()
@@ -427,7 +430,15 @@ class NextmvTuiApp(App[int]):
             return
         self.store.selected = run_id
         self.detail.follow(self.store.get(run_id))
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """Refresh the footer only when an action's availability changed: every refresh
+        recomposes the Footer's widgets, too costly to do on each cursor move or poll."""
+        state = tuple(self.check_action(name, ()) for name in DYNAMIC_ACTIONS)
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
 
     @on(DataTable.RowHighlighted, "#queue")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
