@@ -51,6 +51,14 @@ UtcDatetime = Annotated[
 Status = Annotated[RunStatus, BeforeValidator(RunStatus.parse)]
 """A status field that never fails to parse (unknown values map to UNKNOWN)."""
 
+
+def _none_to(empty: Any) -> BeforeValidator:
+    return BeforeValidator(lambda value: empty() if value is None else value)
+
+
+Str = Annotated[str, _none_to(str)]
+"""A string the SDK requires non-null: the server always sends one; the client reads null as ""."""
+
 InputType = Literal["json", "text", "csv-archive", "multi-file"]
 OutputType = Literal["json", "text", "csv-archive", "multi-file"]
 
@@ -127,12 +135,12 @@ class RunTracking(WireModel):
 
 
 class Metadata(WireModel):
-    application_id: str = ""
-    application_instance_id: str = ""
-    application_version_id: str = ""
+    application_id: Str = ""
+    application_instance_id: Str = ""
+    application_version_id: Str = ""
     created_at: UtcDatetime
     duration: float = 0
-    error: str = ""
+    error: Str = ""
     format: Format = Field(default_factory=Format)
     input_size: float = 0
     output_size: float = 0
@@ -153,26 +161,14 @@ class Metadata(WireModel):
     # Extension (local service; absent on Nextmv Cloud): when the run entered its status.
     status_changed_at: UtcDatetime | None = None
 
-    @field_validator(
-        "application_id", "application_instance_id", "application_version_id", "error",
-        mode="before",
-    )
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return "" if value is None else value
-
 
 class RunInformation(WireModel):
     id: str
-    name: str = ""
-    description: str = ""
-    user_email: str = ""
+    name: Str = ""
+    description: Str = ""
+    user_email: Str = ""
     metadata: Metadata
 
-    @field_validator("name", "description", "user_email", mode="before")
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return "" if value is None else value
 
     @property
     def status(self) -> RunStatus:
@@ -199,26 +195,18 @@ class QueuedRun(WireModel):
     """One entry of ``GET v1/account/queue``; every field is required by the SDK."""
 
     id: str
-    user_email: str = ""
-    name: str = ""
-    description: str = ""
+    user_email: Str = ""
+    name: Str = ""
+    description: Str = ""
     created_at: UtcDatetime
-    application_id: str = ""
-    application_instance_id: str = ""
-    application_version_id: str = ""
-    execution_class: str = ""
+    application_id: Str = ""
+    application_instance_id: Str = ""
+    application_version_id: Str = ""
+    execution_class: Str = ""
     status_v2: Status = RunStatus.NONE
     # Extensions (local service only; optional so Nextmv Cloud payloads parse).
     queuing_priority: int | None = None
     status_changed_at: UtcDatetime | None = None
-
-    @field_validator(
-        "user_email", "name", "description", "application_id", "application_instance_id",
-        "application_version_id", "execution_class", mode="before",
-    )
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return "" if value is None else value
 
 
 class QueueResponse(WireModel):
@@ -254,13 +242,8 @@ class RunSummary(WireModel):
 
 
 class RunList(WireModel):
-    runs: list[RunSummary] = Field(default_factory=list)
+    runs: Annotated[list[RunSummary], _none_to(list)] = Field(default_factory=list)
     next_page_token: str | None = None
-
-    @field_validator("runs", mode="before")
-    @classmethod
-    def _null_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
 
 
 # --- logs ----------------------------------------------------------------------------------
@@ -276,15 +259,10 @@ class LiveLogItem(WireModel):
 
 
 class LiveLogs(WireModel):
-    items: list[LiveLogItem] = Field(default_factory=list)
+    items: Annotated[list[LiveLogItem], _none_to(list)] = Field(default_factory=list)
     status_v2: Status = RunStatus.NONE
     next_available_in_seconds: float = 1.0
     next_page_token: str | None = None
-
-    @field_validator("items", mode="before")
-    @classmethod
-    def _null_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
 
 
 # --- uploads, downloads, create ------------------------------------------------------------
