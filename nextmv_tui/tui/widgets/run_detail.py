@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
 from nextmv_tui.cloud.errors import NotFoundError
-from nextmv_tui.cloud.models import RunInformation
+from nextmv_tui.cloud.models import Metadata, RunInformation
 from nextmv_tui.cloud.polling import PollingOptions, PollSchedule
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.messages import DetailFailed, DetailLoaded, DetailLogs, DetailOutput
@@ -441,10 +441,7 @@ class RunDetail(Vertical):
                 "Created",
                 f"{created:%Y-%m-%d %H:%M:%S}Z ({format_age((now - created).total_seconds())} ago)",
             )
-            duration = human_ms(meta.duration) if meta.duration else "-"
-            if meta.execution_duration:
-                duration += f" (execution {human_ms(meta.execution_duration)})"
-            grid.add_row("Duration", duration)
+            grid.add_row("Duration", _duration_text(meta, since, now))
             grid.add_row(
                 "Input", f"{meta.format.input.type}, {human_bytes(meta.input_size)}"
             )
@@ -472,3 +469,21 @@ class RunDetail(Vertical):
         if self._error:
             parts.append(Text(self._error, style="bold red"))
         return Group(*parts)
+
+
+def _duration_text(meta: Metadata, running_since: datetime | None, now: datetime) -> str:
+    """A running run is counted live from its timestamps, so it agrees with "running for"
+    between polls; a queued run has not started; otherwise the server's figures."""
+    status = meta.status_v2
+    if status is RunStatus.QUEUED:
+        return "- (not started)"
+    if status is RunStatus.RUNNING:
+        text = human_ms(max(0.0, (now - meta.created_at).total_seconds() * 1000))
+        if running_since is not None:
+            executing = max(0.0, (now - running_since).total_seconds() * 1000)
+            text += f" (execution {human_ms(executing)})"
+        return text
+    text = human_ms(meta.duration) if meta.duration else "-"
+    if meta.execution_duration:
+        text += f" (execution {human_ms(meta.execution_duration)})"
+    return text
