@@ -10,6 +10,7 @@ Each handle can ``stop()`` (SIGTERM, clean exit), ``kill()`` (SIGKILL, like a cr
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -97,6 +98,13 @@ class LocalService:
             "--api-key", self.api_key, *_flags(self.serve_kwargs),
         ]
 
+    def _advertised(self) -> bool:
+        try:
+            info = json.loads((self.data_dir / "service.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return self.proc is not None and info.get("pid") == self.proc.pid
+
     def start(self, timeout: float = START_TIMEOUT) -> LocalService:
         """Start (again) on the same port and data dir; return once /healthz answers."""
         if self.proc is not None and self.proc.poll() is None:
@@ -113,7 +121,9 @@ class LocalService:
             # OSError: with tls=True the cert file may not be written yet.
             with contextlib.suppress(httpx.HTTPError, OSError):
                 response = httpx.get(self.endpoint + "/healthz", timeout=1.0, verify=self.verify)
-                if response.status_code == 200:
+                # Ready as the launcher sees it: healthy and advertised in service.json
+                # (written just after uvicorn starts answering).
+                if response.status_code == 200 and self._advertised():
                     return self
             if time.monotonic() > deadline:
                 self.kill()
