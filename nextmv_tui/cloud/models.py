@@ -10,7 +10,7 @@ Two audiences, one set of models:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.timefmt import as_utc, format_utc
 
 MAX_INLINE_BYTES = 5 * 1024 * 1024
 """Inline JSON inputs and outputs above this size go through upload/download URLs."""
@@ -32,19 +33,10 @@ MAX_PAYLOAD_BYTES = 500 * 1024 * 1024
 """Largest input the API accepts at all."""
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-
-
-def _format_utc(value: datetime) -> str:
-    text = _utc(value).astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
-
-
 UtcDatetime = Annotated[
     datetime,
-    AfterValidator(_utc),
-    PlainSerializer(_format_utc, return_type=str, when_used="json"),
+    AfterValidator(as_utc),
+    PlainSerializer(format_utc, return_type=str, when_used="json"),
 ]
 """A datetime written as RFC 3339 with ``Z``; naive values are taken as UTC."""
 
@@ -61,11 +53,6 @@ Str = Annotated[str, _none_to(str)]
 
 InputType = Literal["json", "text", "csv-archive", "multi-file"]
 OutputType = Literal["json", "text", "csv-archive", "multi-file"]
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now, the only clock the models use."""
-    return datetime.now(timezone.utc)
 
 
 class WireModel(BaseModel):

@@ -25,6 +25,7 @@ from nextmv_tui.cloud.models import (
     RunTypeConfiguration,
 )
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.timefmt import format_epoch
 from nextmv_tui.service.store import RunRecord
 
 RUNTIME = "local"
@@ -94,21 +95,28 @@ def run_information(run: RunRecord, user_email: str) -> RunInformation:
     )
 
 
+def _listing(run: RunRecord, user_email: str) -> dict[str, Any]:
+    """Fields a run has in every listing (run list and account queue)."""
+    return {
+        "id": run.id,
+        "user_email": user_email,
+        "name": run.name,
+        "description": run.description,
+        "created_at": timestamp(run.created_at),
+        "application_id": run.app_id,
+        "application_instance_id": run.instance_id,
+        "application_version_id": "",
+        "execution_class": run.execution_class,
+        "status_v2": RunStatus(run.status),
+        "queuing_priority": run.priority,
+    }
+
+
 def run_summary(run: RunRecord, user_email: str) -> RunSummary:
     return RunSummary(
-        id=run.id,
-        user_email=user_email,
-        name=run.name,
-        description=run.description,
-        created_at=timestamp(run.created_at),
-        application_id=run.app_id,
-        application_instance_id=run.instance_id,
-        application_version_id="",
+        **_listing(run, user_email),
         run_type=run_type_of(run),
-        execution_class=run.execution_class,
         runtime=RUNTIME,
-        status_v2=RunStatus(run.status),
-        queuing_priority=run.priority,
         queuing_disabled=run.queuing_disabled,
         options=dict(run.options),
         request_options=dict(run.options),
@@ -127,8 +135,7 @@ def _iso(value: float) -> str:
     if text is None:
         if len(_ISO_CACHE) > 200_000:
             _ISO_CACHE.clear()
-        stamp = datetime.fromtimestamp(value, tz=timezone.utc).isoformat(timespec="milliseconds")
-        text = _ISO_CACHE[value] = stamp.replace("+00:00", "Z")
+        text = _ISO_CACHE[value] = format_epoch(value)
     return text
 
 
@@ -161,17 +168,7 @@ def queue_entries(rows: list[tuple[Any, ...]], user_email: str) -> list[dict[str
 
 
 def queued_run(run: RunRecord, user_email: str) -> QueuedRun:
+    """The queue entry as a model: the definition ``queue_entries`` is checked against."""
     return QueuedRun(
-        id=run.id,
-        user_email=user_email,
-        name=run.name,
-        description=run.description,
-        created_at=timestamp(run.created_at),
-        application_id=run.app_id,
-        application_instance_id=run.instance_id,
-        application_version_id="",
-        execution_class=run.execution_class,
-        status_v2=RunStatus(run.status),
-        queuing_priority=run.priority,
-        status_changed_at=timestamp(run.status_changed_at),
+        **_listing(run, user_email), status_changed_at=timestamp(run.status_changed_at)
     )
