@@ -3,6 +3,8 @@
 Only the fields that matter for running an app locally are read (see
 docs in ``shared/reference/nextmv-apps.md`` §2); unknown fields are ignored, as the SDK's
 local runner does. Every problem raises :class:`ManifestError` naming the file and the field.
+The manifest is a pydantic model with one class per ``app.yaml`` section; a field's rule is a
+``BeforeValidator`` that raises ``ValueError(reason)``, so adding a field is one line and one rule.
 
 Deliberate difference from the SDK: a ``type: python`` app runs with the service's own
 interpreter (``sys.executable``), not in an ephemeral ``uv`` environment, so runs work offline
@@ -15,11 +17,12 @@ from __future__ import annotations
 import glob
 import re
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 MANIFEST_NAME = "app.yaml"
 
@@ -38,46 +41,243 @@ FILE_FORMATS = ("multi-file", "csv-archive")
 OPTION_TYPES = ("string", "bool", "int", "float")
 
 _APP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-_BUNDLED = ("knapsack", "routing")
+_FLAG_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+BUNDLED_APPS = ("knapsack", "routing")
+"""The apps shipped in ``service/apps/``, registered under these IDs."""
 
 
 class ManifestError(ValueError):
     """An app folder or its ``app.yaml`` cannot be used; the message names file and field."""
 
 
-@dataclass(frozen=True)
-class OptionSpec:
+# --- field rules ---------------------------------------------------------------------------
+# Each rule raises ValueError(reason); ``load_manifest`` turns it into
+# "<file>: field '<dotted.field[index]>': <reason>". A new field needs only its rule.
+
+
+def _one_of(choices: Iterable[str]) -> BeforeValidator:
+    allowed = tuple(choices)
+
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)} (got {value!r})")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _mapping(value: Any) -> Any:
+    """A section: absent or null is empty; anything but a mapping is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping (got {type(value).__name__})")
+    return value
+
+
+def _string(value: Any) -> Any:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string (got {value!r})")
+    return value
+
+
+def _relative(value: Any, folder: bool) -> str:
+    """A POSIX path relative to the app/working dir that stays inside it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a non-empty string (got {value!r})")
+    posix = PurePosixPath(value.strip())
+    if posix.is_absolute() or ".." in posix.parts:
+        raise ValueError(f"must be a relative path inside the app ({value!r})")
+    text = posix.as_posix()
+    if text == ".":
+        text = ""
+    return (text.rstrip("/") + "/") if folder and text else text
+
+
+def _non_empty_list(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a non-empty list of paths or globs")
+    return value
+
+
+def _option_items(value: Any) -> Any:
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError("must be a list")
+    return value
+
+
+def _option_item(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping")
+    return value
+
+
+def _flag_name(value: Any) -> Any:
+    if not isinstance(value, str) or not _FLAG_NAME_RE.fullmatch(value):
+        raise ValueError(f"must be a flag-safe name (got {value!r})")
+    return value
+
+
+def _requirements(value: Any) -> Any:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError("must be a path or a list of strings")
+
+
+Section = BeforeValidator(_mapping)
+Text = Annotated[str, BeforeValidator(_string)]
+FilePath = Annotated[str, BeforeValidator(lambda value: _relative(value, folder=False))]
+FolderPath = Annotated[str, BeforeValidator(lambda value: _relative(value, folder=True))]
+FileGlob = Annotated[str, BeforeValidator(lambda value: _relative(value, folder=False) or ".")]
+
+
+# --- the model: one class per app.yaml section ---------------------------------------------
+
+
+class _Model(BaseModel):
+    """Unknown fields are ignored, as the SDK's local runner does; values never change."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class OptionSpec(_Model):
     """One ``configuration.options.items`` entry (used for display and defaults only)."""
 
-    name: str
-    option_type: str = "string"
+    name: Annotated[str, BeforeValidator(_flag_name)] = Field(None, validate_default=True)
+    option_type: Annotated[str, _one_of(OPTION_TYPES)] = "string"
     default: Any = None
-    description: str = ""
-    required: bool = False
+    description: Text = ""
+    required: Annotated[bool, BeforeValidator(bool)] = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _type_alias(cls, data: Any) -> Any:
+        """``type`` is accepted for ``option_type`` (older manifests)."""
+        if isinstance(data, dict) and "option_type" not in data and "type" in data:
+            return {**data, "option_type": data["type"]}
+        return data
 
 
-@dataclass(frozen=True)
-class AppManifest:
-    """A validated app folder; paths inside it are POSIX-style and relative to ``root``."""
+class OptionsSection(_Model):
+    items: Annotated[
+        tuple[Annotated[OptionSpec, BeforeValidator(_option_item)], ...],
+        BeforeValidator(_option_items),
+    ] = ()
+
+
+class MultiFileInput(_Model):
+    path: FolderPath = "inputs/"
+
+
+class MultiFileOutput(_Model):
+    solutions: FolderPath = "outputs/solutions/"
+
+
+class MultiFileSection(_Model):
+    input: Annotated[MultiFileInput, Section] = Field(default_factory=MultiFileInput)
+    output: Annotated[MultiFileOutput, Section] = Field(default_factory=MultiFileOutput)
+
+    @model_validator(mode="after")
+    def _sub_folders(self) -> MultiFileSection:
+        if not self.input.path or not self.output.solutions:
+            raise ValueError("paths must name a sub-folder")
+        return self
+
+
+class ContentSection(_Model):
+    format: Annotated[str, _one_of(CONTENT_FORMATS)] = "json"
+    multi_file: Annotated[MultiFileSection, Section] = Field(
+        default_factory=MultiFileSection, alias="multi-file"
+    )
+
+
+class ConfigurationSection(_Model):
+    content: Annotated[ContentSection, Section] = Field(default_factory=ContentSection)
+    options: Annotated[OptionsSection, Section] = Field(default_factory=OptionsSection)
+
+
+class ExecutionSection(_Model):
+    entrypoint: Annotated[str | None, BeforeValidator(lambda v: _relative(v, folder=False))] = None
+    """None: the default entry point of the app's type."""
+    cwd: Annotated[str, BeforeValidator(lambda v: "" if v is None else _relative(v, True))] = ""
+
+
+class PythonSection(_Model):
+    pip_requirements: Annotated[tuple[str, ...], BeforeValidator(_requirements)] = Field(
+        (), alias="pip-requirements"
+    )
+
+
+class AppManifest(_Model):
+    """A validated app folder: ``app.yaml``'s sections plus where the folder is and its ID.
+
+    Paths inside it are POSIX-style and relative to ``root``. Built by :func:`load_manifest`;
+    the properties below are the flat view the executor uses.
+    """
 
     app_id: str
     root: Path
-    name: str
-    description: str
-    type: str
-    entrypoint: str
-    files: tuple[str, ...]
-    content_format: str = "json"
-    input_path: str = "inputs/"
-    solutions_path: str = "outputs/solutions/"
-    options: tuple[OptionSpec, ...] = ()
-    cwd: str = ""
-    runtime: str = ""
-    pip_requirements: tuple[str, ...] = field(default=())
+    type: Annotated[str, _one_of(APP_TYPES)] = Field(None, validate_default=True)
+    files: Annotated[tuple[FileGlob, ...], BeforeValidator(_non_empty_list)] = Field(
+        None, validate_default=True
+    )
+    name: Text = ""
+    """The app's display name; its ID when ``app.yaml`` gives none."""
+    description: Text = ""
+    runtime: Text = ""
+    execution: Annotated[ExecutionSection, Section] = Field(default_factory=ExecutionSection)
+    configuration: Annotated[ConfigurationSection, Section] = Field(
+        default_factory=ConfigurationSection
+    )
+    python: Annotated[PythonSection, Section] = Field(default_factory=PythonSection)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_defaults_to_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("name") in (None, ""):
+            return {**data, "name": data.get("app_id")}
+        return data
 
     @property
     def manifest_path(self) -> Path:
         return self.root / MANIFEST_NAME
+
+    @property
+    def entrypoint(self) -> str:
+        declared = self.execution.entrypoint
+        return APP_TYPES[self.type] if declared is None else declared
+
+    @property
+    def cwd(self) -> str:
+        return self.execution.cwd
+
+    @property
+    def content_format(self) -> str:
+        return self.configuration.content.format
+
+    @property
+    def input_path(self) -> str:
+        return self.configuration.content.multi_file.input.path
+
+    @property
+    def solutions_path(self) -> str:
+        return self.configuration.content.multi_file.output.solutions
+
+    @property
+    def options(self) -> tuple[OptionSpec, ...]:
+        return self.configuration.options.items
+
+    @property
+    def pip_requirements(self) -> tuple[str, ...]:
+        return self.python.pip_requirements
 
     @property
     def option_names(self) -> tuple[str, ...]:
@@ -142,79 +342,40 @@ def sanitize_app_id(text: str) -> str:
     return cleaned[:100] or "app"
 
 
-def _fail(path: Path, field_name: str, reason: str) -> ManifestError:
-    return ManifestError(f"{path}: field '{field_name}': {reason}")
+# --- loading -------------------------------------------------------------------------------
 
 
-def _relative(path: Path, field_name: str, value: Any, *, folder: bool) -> str:
-    """Validate a POSIX path relative to the app/working dir that stays inside it."""
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(path, field_name, f"must be a non-empty string (got {value!r})")
-    posix = PurePosixPath(value.strip())
-    if posix.is_absolute() or ".." in posix.parts:
-        raise _fail(path, field_name, f"must be a relative path inside the app ({value!r})")
-    text = posix.as_posix()
-    if text == ".":
-        text = ""
-    return (text.rstrip("/") + "/") if folder and text else text
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    """``("files", 0)`` -> ``files[0]``; ``("configuration", "content")`` -> dotted."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
-def _mapping(path: Path, field_name: str, value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _fail(path, field_name, f"must be a mapping (got {type(value).__name__})")
-    return value
+def _manifest_error(path: Path, exc: ValidationError) -> ManifestError:
+    problems = []
+    for err in exc.errors(include_url=False):
+        error = (err.get("ctx") or {}).get("error")
+        reason = str(error) if err["type"] == "value_error" and error else err["msg"]
+        problems.append(f"field '{_field_name(err['loc'])}': {reason}")
+    return ManifestError(f"{path}: " + "; ".join(problems))
 
 
-def _string(path: Path, field_name: str, value: Any, default: str = "") -> str:
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise _fail(path, field_name, f"must be a string (got {value!r})")
-    return value
-
-
-def _options(path: Path, configuration: dict[str, Any]) -> tuple[OptionSpec, ...]:
-    options = _mapping(path, "configuration.options", configuration.get("options"))
-    items = options.get("items") or []
-    if not isinstance(items, list):
-        raise _fail(path, "configuration.options.items", "must be a list")
-    specs: list[OptionSpec] = []
-    for index, item in enumerate(items):
-        where = f"configuration.options.items[{index}]"
-        if not isinstance(item, dict):
-            raise _fail(path, where, "must be a mapping")
-        name = item.get("name")
-        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-            raise _fail(path, f"{where}.name", f"must be a flag-safe name (got {name!r})")
-        option_type = item.get("option_type", item.get("type", "string"))
-        if option_type not in OPTION_TYPES:
-            raise _fail(
-                path, f"{where}.option_type",
-                f"must be one of {', '.join(OPTION_TYPES)} (got {option_type!r})",
-            )
-        specs.append(
-            OptionSpec(
-                name=name,
-                option_type=option_type,
-                default=item.get("default"),
-                description=_string(path, f"{where}.description", item.get("description")),
-                required=bool(item.get("required", False)),
-            )
-        )
-    return tuple(specs)
-
-
-def _requirements(path: Path, python: dict[str, Any]) -> tuple[str, ...]:
-    value = python.get("pip-requirements")
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise _fail(path, "python.pip-requirements", "must be a path or a list of strings")
+def _read_yaml(path: Path) -> dict[Any, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        reason = f"missing (every app folder needs an {MANIFEST_NAME})"
+        raise ManifestError(f"{path}: {reason}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: cannot read: {exc}") from None
+    except yaml.YAMLError as exc:
+        reason = " ".join(str(exc).split())
+        raise ManifestError(f"{path}: invalid YAML: {reason}") from None
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{path}: must be a YAML mapping (got {type(raw).__name__})")
+    return raw
 
 
 def load_manifest(app_dir: str | Path, app_id: str | None = None) -> AppManifest:
@@ -229,80 +390,15 @@ def load_manifest(app_dir: str | Path, app_id: str | None = None) -> AppManifest
         raise ManifestError(
             f"{path}: app id {app_id!r} must be lowercase letters, digits, '-' or '_'"
         )
+    raw = _read_yaml(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        reason = f"missing (every app folder needs an {MANIFEST_NAME})"
-        raise ManifestError(f"{path}: {reason}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        raise ManifestError(f"{path}: invalid YAML: {reason}") from None
-    if not isinstance(raw, dict):
-        raise ManifestError(f"{path}: must be a YAML mapping (got {type(raw).__name__})")
-
-    app_type = raw.get("type")
-    if app_type not in APP_TYPES:
-        raise _fail(path, "type", f"must be one of {', '.join(APP_TYPES)} (got {app_type!r})")
-    files = raw.get("files")
-    if not isinstance(files, list) or not files:
-        raise _fail(path, "files", "must be a non-empty list of paths or globs")
-    patterns = tuple(
-        _relative(path, f"files[{i}]", value, folder=False) or "." for i, value in enumerate(files)
-    )
-
-    execution = _mapping(path, "execution", raw.get("execution"))
-    entry_raw = execution.get("entrypoint", APP_TYPES[app_type])
-    entrypoint = _relative(path, "execution.entrypoint", entry_raw, folder=False)
-    cwd = ""
-    if execution.get("cwd") is not None:
-        cwd = _relative(path, "execution.cwd", execution["cwd"], folder=True)
-
-    configuration = _mapping(path, "configuration", raw.get("configuration"))
-    content = _mapping(path, "configuration.content", configuration.get("content"))
-    content_format = content.get("format", "json")
-    if content_format not in CONTENT_FORMATS:
-        raise _fail(
-            path, "configuration.content.format",
-            f"must be one of {', '.join(CONTENT_FORMATS)} (got {content_format!r})",
-        )
-    multi = _mapping(path, "configuration.content.multi-file", content.get("multi-file"))
-    multi_in = _mapping(path, "configuration.content.multi-file.input", multi.get("input"))
-    multi_out = _mapping(path, "configuration.content.multi-file.output", multi.get("output"))
-    input_path = _relative(
-        path, "configuration.content.multi-file.input.path",
-        multi_in.get("path", "inputs/"), folder=True,
-    )
-    solutions_path = _relative(
-        path, "configuration.content.multi-file.output.solutions",
-        multi_out.get("solutions", "outputs/solutions/"), folder=True,
-    )
-    if not input_path or not solutions_path:
-        raise _fail(path, "configuration.content.multi-file", "paths must name a sub-folder")
-
-    manifest = AppManifest(
-        app_id=app_id,
-        root=root,
-        name=_string(path, "name", raw.get("name"), app_id) or app_id,
-        description=_string(path, "description", raw.get("description")),
-        type=app_type,
-        entrypoint=entrypoint,
-        files=patterns,
-        content_format=content_format,
-        input_path=input_path,
-        solutions_path=solutions_path,
-        options=_options(path, configuration),
-        cwd=cwd,
-        runtime=_string(path, "runtime", raw.get("runtime")),
-        pip_requirements=_requirements(path, _mapping(path, "python", raw.get("python"))),
-    )
-    selected = manifest.resolve_files()
-    if entrypoint not in selected:
-        raise _fail(
-            path, "files",
-            f"the entry point {entrypoint!r} is not among the files copied for a run "
-            f"(it must exist and be matched by 'files')",
+        manifest = AppManifest.model_validate({**raw, "app_id": app_id, "root": root})
+    except ValidationError as exc:
+        raise _manifest_error(path, exc) from None
+    if manifest.entrypoint not in manifest.resolve_files():
+        raise ManifestError(
+            f"{path}: field 'files': the entry point {manifest.entrypoint!r} is not among the "
+            "files copied for a run (it must exist and be matched by 'files')"
         )
     return manifest
 
@@ -314,4 +410,4 @@ def bundled_app_dir(name: str) -> Path:
 
 def bundled_apps() -> list[AppManifest]:
     """The apps shipped with the service, pre-registered under their folder names."""
-    return [load_manifest(bundled_app_dir(name), name) for name in _BUNDLED]
+    return [load_manifest(bundled_app_dir(name), name) for name in BUNDLED_APPS]
