@@ -4,6 +4,7 @@ Why one locked connection: the service is one process whose handlers run on one 
 each statement takes microseconds, so serialising them is simpler and safer than a pool, and
 every state change is a single conditional UPDATE (``WHERE status = ...``) so concurrent
 cancel/finish/dispatch can never move a run backwards. Payloads and logs live as files.
+The tables are defined, and upgraded at open, by ``schema.py``.
 """
 
 from __future__ import annotations
@@ -18,57 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS applications (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL DEFAULT '',
-    description TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    app_id TEXT NOT NULL,
-    instance_id TEXT NOT NULL DEFAULT '',
-    name TEXT NOT NULL DEFAULT '',
-    description TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    status_changed_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    input_format TEXT NOT NULL,
-    output_format TEXT NOT NULL,
-    input_file TEXT NOT NULL,
-    input_size INTEGER NOT NULL DEFAULT 0,
-    output_file TEXT,
-    output_size INTEGER NOT NULL DEFAULT 0,
-    execution_class TEXT NOT NULL,
-    priority INTEGER NOT NULL DEFAULT 6,
-    queuing_disabled INTEGER NOT NULL DEFAULT 0,
-    options TEXT NOT NULL DEFAULT '{}',
-    run_type TEXT NOT NULL DEFAULT '{}',
-    error TEXT NOT NULL DEFAULT '',
-    statistics TEXT,
-    exit_code INTEGER,
-    pid INTEGER,
-    batch_experiment_id TEXT,
-    cloned_run_id TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_by_app ON runs (app_id, seq);
-CREATE INDEX IF NOT EXISTS runs_by_queue ON runs (status, execution_class, priority, seq);
-CREATE TABLE IF NOT EXISTS uploads (
-    id TEXT PRIMARY KEY,
-    app_id TEXT NOT NULL,
-    token TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    size INTEGER
-);
-"""
-
-ACTIVE = ("queued", "running")
+from nextmv_tui.service import schema
 
 
 @dataclass
@@ -148,10 +99,14 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            schema.migrate(self._db, path)
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
