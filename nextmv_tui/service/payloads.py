@@ -1,4 +1,4 @@
-"""Run payloads on disk: IDs, format sniffing, tar wrapping, log reading, presigned tokens.
+"""Run payloads on disk: IDs, format sniffing, tar wrapping, presigned tokens.
 
 Everything here works on files so a 500 MB input or a long log is never held in memory.
 """
@@ -15,7 +15,6 @@ import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 GZIP_MAGIC = b"\x1f\x8b"
 INPUT_TYPES = ("json", "text", "csv-archive", "multi-file")
@@ -59,7 +58,12 @@ def input_file_name(input_format: str, gzipped: bool) -> str:
 
 
 def link_or_copy(src: Path, dest: Path) -> None:
-    """Hard-link an upload into the run dir (no copy of big files); copy across filesystems."""
+    """Hard-link ``src`` to ``dest`` (no copy of big files); copy across filesystems.
+
+    An existing ``dest`` is replaced.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        dest.unlink()
     try:
         os.link(src, dest)
     except OSError:
@@ -79,53 +83,6 @@ def tar_single_file(src: Path, arcname: str, dest: Path) -> Path:
 
 def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8", errors="replace")
-
-
-# --- logs ------------------------------------------------------------------------------
-
-
-def _entries(data: bytes) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for raw in data.splitlines():
-        if not raw.strip():
-            continue
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and isinstance(entry.get("log"), str):
-            items.append(entry)
-    return items
-
-
-def read_full_log(path: Path) -> str:
-    """Every log line of a run joined with newlines ("" when there is no log yet)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return ""
-    return "\n".join(str(entry["log"]) for entry in _entries(data))
-
-
-def read_log_since(
-    path: Path, offset: int, max_bytes: int | None
-) -> tuple[list[dict[str, Any]], int]:
-    """Complete lines from byte ``offset``; returns them and the offset to continue from.
-
-    A partly written last line is left for the next call. ``max_bytes`` None reads to the end
-    (the final response of a finished run must hold every remaining line).
-    """
-    try:
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            data = handle.read() if max_bytes is None else handle.read(max_bytes)
-    except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n")
-    if end < 0:
-        return [], offset
-    complete = data[: end + 1]
-    return _entries(complete), offset + len(complete)
 
 
 # --- presigned URLs --------------------------------------------------------------------

@@ -37,6 +37,7 @@ from nextmv_tui.service.api import (
     service_of,
     validation_message,
 )
+from nextmv_tui.service.runlog import read_full_log, read_log_since
 from nextmv_tui.service.store import RunRecord
 
 LIVE_LOG_CHUNK = 1024 * 1024
@@ -198,7 +199,7 @@ def run_routes(router: APIRouter) -> None:
     async def logs(request: Request, app_id: str, run_id: str) -> dict[str, Any]:
         service = service_of(request)
         run = get_run(service, app_id, run_id)
-        text = payloads.read_full_log(run_dir_of(service, run) / "logs.jsonl")
+        text = read_full_log(run_dir_of(service, run) / "logs.jsonl")
         return RunLog(log=text).to_wire()
 
     @router.get(prefix + "/{run_id}/logs/live")
@@ -217,7 +218,7 @@ def run_routes(router: APIRouter) -> None:
                 )
             offset = int(since)
         final = RunStatus(run.status).is_final
-        entries, next_offset = payloads.read_log_since(
+        entries, next_offset = read_log_since(
             log_path, offset, None if final else LIVE_LOG_CHUNK
         )
         items = []

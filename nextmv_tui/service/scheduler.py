@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-from nextmv_tui.service.executor import RunJob, RunOutcome, start_run, stop_stale_run
+from nextmv_tui.service.executor import RunJob, RunOutcome, start_run
 from nextmv_tui.service.manifest import AppManifest
+from nextmv_tui.service.processes import stop_stale_run
+from nextmv_tui.service.runlog import LOG_FILE, append_log
 from nextmv_tui.service.settings import ServiceSettings
 from nextmv_tui.service.store import RunRecord, Store
 
@@ -52,15 +52,6 @@ class _Slot:
     cancel_requested: bool = False
     task: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def append_log(run_dir: Path, line: str) -> None:
-    """Service-side log line (e.g. why a run could not start) in the run's ``logs.jsonl``."""
-    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    entry = json.dumps({"timestamp": stamp, "log": line})
-    with (run_dir / "logs.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(entry + "\n")
 
 
 class Scheduler:
@@ -262,7 +253,7 @@ class Scheduler:
 def _last_activity(run_dir: Path, started_at: float | None) -> float:
     """When a run that died with its service was last seen alive: its last log write."""
     try:
-        seen = (run_dir / "logs.jsonl").stat().st_mtime
+        seen = (run_dir / LOG_FILE).stat().st_mtime
     except OSError:
         seen = started_at or time.time()
     return max(seen, started_at or seen)
