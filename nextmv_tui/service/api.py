@@ -1,15 +1,12 @@
-"""Shared pieces of the HTTP API: the error type, the per-app service container, auth and
-request helpers used by every route module.
+"""Shared pieces of the HTTP API that need no service: the error type and shape, and the
+request-body helpers every route module uses.
 
 Errors are always JSON ``{"error": "..."}`` with a status the SDK/CLI understands.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -17,18 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from nextmv_tui.service import payloads
-from nextmv_tui.service.manifest import AppManifest
-from nextmv_tui.service.scheduler import Scheduler
-from nextmv_tui.service.settings import ServiceSettings
-from nextmv_tui.service.store import RunRecord, Store
-
 JSON_MEDIA = "application/json"
 TAR_MEDIA = "application/gzip"
 
 
 class ApiProblem(Exception):
-    """Raised by handlers; becomes ``{"error": message}`` with ``status``."""
+    """Raised by handlers and dependencies; becomes ``{"error": message}`` with ``status``."""
 
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -44,65 +35,8 @@ def error_response(
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-@dataclass
-class Service:
-    """Everything a request handler needs, stored on ``app.state.service``."""
-
-    settings: ServiceSettings
-    api_key: str
-    store: Store
-    scheduler: Scheduler
-    presigner: payloads.Presigner
-    manifests: dict[str, AppManifest]
-
-
-def service_of(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
-async def require_key(request: Request) -> None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    expected = service_of(request).api_key
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), expected.encode()
-    ):
-        reason = "missing" if not header else "wrong"
-        where = service_of(request).settings.api_key_path
-        raise ApiProblem(
-            401,
-            f"{reason} API key: send 'Authorization: Bearer <key>' with the key of this local "
-            f"service (kept in {where} unless --api-key was given)",
-            {"WWW-Authenticate": "Bearer"},
-        )
-
-
-# --- request helpers -----------------------------------------------------------------------------
-
-
-def get_app(service: Service, app_id: str) -> None:
-    if service.store.get_application(app_id) is None:
-        raise ApiProblem(404, f"application {app_id!r} not found")
-
-
-def get_run(service: Service, app_id: str, run_id: str) -> RunRecord:
-    run = service.store.get_run(run_id)
-    if run is None or run.app_id != app_id:
-        raise ApiProblem(404, f"run {run_id!r} not found in application {app_id!r}")
-    return run
-
-
-def run_dir_of(service: Service, run: RunRecord) -> Path:
-    return service.settings.runs_dir / run.id
-
-
-def download_url(request: Request, service: Service, path: Path, media_type: str) -> str:
-    token = service.presigner.issue(path, media_type)
-    return f"{str(request.base_url).rstrip('/')}/downloads/{token}"
-
-
 async def read_body(request: Request, limit: int, what: str) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ApiProblem(413, f"{what} is {int(declared)} bytes, over the {limit}-byte limit")
@@ -122,6 +56,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_object(body: bytes, what: str) -> dict[str, Any]:
+    """A JSON object body (empty means ``{}``); anything else is a 400 naming ``what``."""
     if not body.strip():
         return {}
     try:
@@ -134,10 +69,9 @@ def parse_object(body: bytes, what: str) -> dict[str, Any]:
 
 
 def validation_message(exc: ValidationError | RequestValidationError, what: str) -> str:
+    """One line listing every problem of a pydantic validation as ``field: reason``."""
     problems = []
     for err in exc.errors():
         where = ".".join(str(part) for part in err.get("loc", ()) if part != "body") or "body"
         problems.append(f"{where}: {err.get('msg', 'invalid')}")
     return f"{what}: " + "; ".join(problems)
-
-

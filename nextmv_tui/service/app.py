@@ -1,10 +1,12 @@
 """FastAPI factory of the local Nextmv-compatible run service (routes of reference §2).
 
-``create_app(settings)`` wires store, scheduler and the route modules (``routes_create``:
-uploads and run creation; ``routes_runs``: everything that reads or changes a run).
-Errors are always JSON ``{"error": "..."}``; bad input gives 4xx, never 500. Bearer auth
-guards every ``/v1`` route; ``/healthz`` and the presigned ``/uploads`` and ``/downloads``
-URLs carry no key (the URLs hold an unguessable, expiring token instead).
+``create_app(settings)`` wires store, scheduler and the route modules, one router each
+(``routes_apps``, ``routes_uploads``, ``routes_create``, ``routes_files``, ``routes_runs``,
+``routes_logs``, ``routes_queue``); handlers get the service, the application and the run
+through the dependencies of ``deps``. Errors are always JSON ``{"error": "..."}``; bad input
+gives 4xx, never 500. Bearer auth guards every ``/v1`` route; ``/healthz`` and the presigned
+``/uploads`` and ``/downloads`` URLs carry no key (the URLs hold an unguessable, expiring
+token instead).
 """
 
 from __future__ import annotations
@@ -20,26 +22,44 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from nextmv_tui.service import manifest as manifest_module
-from nextmv_tui.service import payloads
-from nextmv_tui.service.api import (
-    ApiProblem,
-    Service,
-    error_response,
-    require_key,
-    validation_message,
+from nextmv_tui.service import (
+    payloads,
+    routes_apps,
+    routes_create,
+    routes_files,
+    routes_logs,
+    routes_queue,
+    routes_runs,
+    routes_uploads,
 )
-from nextmv_tui.service.manifest import AppManifest
-from nextmv_tui.service.routes_create import create_run_routes, presigned_routes
-from nextmv_tui.service.routes_runs import application_routes, queue_routes, run_routes
+from nextmv_tui.service.api import ApiProblem, error_response, validation_message
+from nextmv_tui.service.deps import Service, require_key
+from nextmv_tui.service.manifest import (
+    BUNDLED_APPS,
+    AppManifest,
+    bundled_app_dir,
+    load_manifest,
+)
 from nextmv_tui.service.scheduler import Scheduler, StartRun
 from nextmv_tui.service.settings import ServiceSettings
 from nextmv_tui.service.store import Store
 
 log = logging.getLogger(__name__)
 
+V1_ROUTERS: tuple[APIRouter, ...] = (
+    routes_apps.router,
+    routes_uploads.router,
+    routes_create.router,
+    routes_files.router,
+    routes_runs.router,
+    routes_logs.router,
+    routes_queue.router,
+)
+"""The key-guarded routers, in matching order. The order matters where two routes share a
+path: on a wrong method, the first route of that path names the allowed one (405 ``Allow``)."""
 
-# --- factory -----------------------------------------------------------------------------
+
+# --- apps --------------------------------------------------------------------------------
 
 
 def load_manifests(settings: ServiceSettings) -> dict[str, AppManifest]:
@@ -50,16 +70,16 @@ def load_manifests(settings: ServiceSettings) -> dict[str, AppManifest]:
     """
     found: dict[str, AppManifest] = {}
     if settings.bundled_apps:
-        for name in ("knapsack", "routing"):
+        for name in BUNDLED_APPS:
             try:
-                item = manifest_module.load_manifest(manifest_module.bundled_app_dir(name), name)
+                item = load_manifest(bundled_app_dir(name), name)
             except ValueError as exc:
                 log.warning("bundled app %s skipped: %s", name, exc)
                 continue
             found[item.app_id] = item
     from_folders: dict[str, Path] = {}
     for app_dir in settings.app_dirs:
-        item = manifest_module.load_manifest(Path(app_dir))
+        item = load_manifest(Path(app_dir))
         if item.app_id in from_folders:
             raise ValueError(
                 f"--app {app_dir}: app ID '{item.app_id}' is already registered by --app "
@@ -72,7 +92,7 @@ def load_manifests(settings: ServiceSettings) -> dict[str, AppManifest]:
 
 def describe_apps(manifests: dict[str, AppManifest]) -> list[str]:
     """One line per app for the startup banner: its ID and where its code comes from."""
-    bundled = {name: manifest_module.bundled_app_dir(name) for name in ("knapsack", "routing")}
+    bundled = {name: bundled_app_dir(name) for name in BUNDLED_APPS}
     lines = []
     for app_id, item in sorted(manifests.items()):
         if bundled.get(app_id) == item.root:
@@ -82,6 +102,9 @@ def describe_apps(manifests: dict[str, AppManifest]) -> list[str]:
         else:
             lines.append(f"{app_id} ({item.root})")
     return lines
+
+
+# --- factory -----------------------------------------------------------------------------
 
 
 def create_app(
@@ -115,6 +138,20 @@ def create_app(
                   redoc_url=None, openapi_url=None)
     app.state.service = service
     app.state.app_lines = describe_apps(apps)
+    _install_error_handlers(app)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "service": "nextmv-tui"}
+
+    app.include_router(routes_uploads.presigned)
+    for router in V1_ROUTERS:
+        app.include_router(router, dependencies=[Depends(require_key)])
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as ``{"error": "..."}``; a crash is logged and still answered."""
 
     @app.exception_handler(ApiProblem)
     async def _problem(_: Request, exc: ApiProblem) -> JSONResponse:
@@ -132,16 +169,3 @@ def create_app(
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, f"local service error: {type(exc).__name__}: {exc}")
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "service": "nextmv-tui"}
-
-    presigned_routes(app)
-    router = APIRouter(dependencies=[Depends(require_key)])
-    application_routes(router)
-    create_run_routes(router)
-    run_routes(router)
-    queue_routes(router)
-    app.include_router(router)
-    return app

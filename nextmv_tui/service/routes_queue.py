@@ -1,0 +1,21 @@
+"""The account queue (reference §2.10): every queued and running run of every application.
+
+The hot path of the monitor (polled every few seconds): rows are read without building
+records and turned into JSON without a model per run (see ``wire.queue_entries``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+
+from nextmv_tui.service import wire
+from nextmv_tui.service.deps import ServiceDep
+
+router = APIRouter()
+
+
+@router.get("/v1/account/queue")
+async def queue(service: ServiceDep) -> Response:
+    email = service.settings.user_email
+    return JSONResponse({"runs": wire.queue_entries(service.store.active_rows(), email)})
