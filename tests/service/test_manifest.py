@@ -151,3 +151,18 @@ def test_manifest_error_is_a_value_error_and_app_id_is_checked(tmp_path):
 )
 def test_sanitize_app_id(name, expected):
     assert sanitize_app_id(name) == expected
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    folder = make_app(
+        tmp_path / "app",
+        "type: rust\nfiles: [main.py, ../up.py]\nconfiguration:\n  options:\n    items:\n"
+        "      - name: ok\n      - 3\n",
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(folder)
+    message = str(caught.value)
+    assert message.startswith(f"{folder / 'app.yaml'}: ")
+    assert "field 'type': must be one of python, go, binary, java (got 'rust')" in message
+    assert "field 'files[1]': must be a relative path inside the app ('../up.py')" in message
+    assert "field 'configuration.options.items[1]': must be a mapping" in message
