@@ -20,12 +20,15 @@ def config_for(service: Any) -> ClientConfig:
 
 
 def app_for(service: Any, **kwargs: Any) -> NextmvTuiApp:
+    """The monitor for a ``local_service`` (loopback) or an ``inprocess_service`` (ASGI)."""
     kwargs.setdefault("refresh", 0.5)
+    kwargs.setdefault("transport", getattr(service, "transport", None))
     kwargs.setdefault("max_backoff", 2.0)
     return make_app(Settings(config=config_for(service), **kwargs))
 
 
 def client_for(service: Any, **kwargs: Any) -> NextmvClient:
+    kwargs.setdefault("transport", getattr(service, "transport", None))
     return NextmvClient(config_for(service), **kwargs)
 
 

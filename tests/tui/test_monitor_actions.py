@@ -30,10 +30,10 @@ def record_notifications(app) -> list[str]:
     return seen
 
 
-async def test_cancel_running_run_via_confirmation(local_service):
-    async with client_for(local_service) as client:
+async def test_cancel_running_run_via_confirmation(inprocess_service):
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(30, name="long one"))
-        app = app_for(local_service)
+        app = app_for(inprocess_service)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: row_status(app, run_id) == "running", 20)
             app.select_run(run_id)
@@ -49,10 +49,10 @@ async def test_cancel_running_run_via_confirmation(local_service):
             assert app.check_action("cancel_run", ()) is None, "greyed out once final"
 
 
-async def test_read_only_hides_submit_and_cancel(local_service):
-    async with client_for(local_service) as client:
+async def test_read_only_hides_submit_and_cancel(inprocess_service):
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(5))
-    app = app_for(local_service, read_only=True)
+    app = app_for(inprocess_service, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.table.has_run(run_id), 15)
         app.select_run(run_id)
@@ -63,10 +63,10 @@ async def test_read_only_hides_submit_and_cancel(local_service):
         assert type(app.screen).__name__ == "Screen", "no modal opened"
 
 
-async def test_copy_mark_notify_bell_and_save_output(local_service, tmp_path):
-    async with client_for(local_service) as client:
+async def test_copy_mark_notify_bell_and_save_output(inprocess_service, tmp_path):
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(2, name="marked"))
-        app = app_for(local_service, bell=True)
+        app = app_for(inprocess_service, bell=True)
         seen = record_notifications(app)
         bells: list[int] = []
         app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
@@ -95,8 +95,8 @@ async def test_copy_mark_notify_bell_and_save_output(local_service, tmp_path):
             await wait_until(pilot, lambda: any("saved to" in t for t in seen), 5)
 
 
-async def test_jump_selects_listed_run_and_finds_unlisted_one(make_local_service):
-    service = make_local_service(concurrency=0)
+async def test_jump_selects_listed_run_and_finds_unlisted_one(make_inprocess_service):
+    service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         listed = await client.create_run("knapsack", knapsack_request(name="listed"))
         other = await client.create_run("knapsack", knapsack_request(name="other"))
@@ -119,11 +119,11 @@ async def test_jump_selects_listed_run_and_finds_unlisted_one(make_local_service
 
 
 async def test_submitted_run_is_listed_at_once_selected_followed_and_form_remembered(
-    make_local_service,
+    make_inprocess_service,
 ):
     """The submit modal's result (SubmittedRun) is fed straight to the app's callback; the
     modal itself is exercised in the submit tests."""
-    service = make_local_service(concurrency=0)
+    service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         app = app_for(service)
         seen = record_notifications(app)
@@ -143,8 +143,8 @@ async def test_submitted_run_is_listed_at_once_selected_followed_and_form_rememb
             await wait_until(pilot, lambda: any("Run finished" in t for t in seen), 5)
 
 
-async def test_help_and_palette_open(local_service):
-    app = app_for(local_service)
+async def test_help_and_palette_open(inprocess_service):
+    app = app_for(inprocess_service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", 5)

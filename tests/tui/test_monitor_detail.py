@@ -26,10 +26,10 @@ def info_text(app) -> str:
     return console.export_text()
 
 
-async def test_detail_follows_run_to_success_with_live_log_and_output(local_service):
-    async with client_for(local_service) as client:
+async def test_detail_follows_run_to_success_with_live_log_and_output(inprocess_service):
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(3, name="detail run"))
-        app = app_for(local_service)
+        app = app_for(inprocess_service)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: app.table.has_run(run_id), 15)
             assert app.select_run(run_id)
@@ -89,8 +89,8 @@ async def test_failed_run_shows_its_error(make_local_service):
             assert app.check_action("cancel_run", ()) is None, "cancel greyed out once final"
 
 
-async def test_switching_runs_cancels_the_previous_detail_worker(make_local_service):
-    service = make_local_service(concurrency=0)
+async def test_switching_runs_cancels_the_previous_detail_worker(make_inprocess_service):
+    service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         a = await client.create_run("routing", routing_request(5, name="a"))
         b = await client.create_run("routing", routing_request(5, name="b"))

@@ -68,10 +68,10 @@ async def test_service_down_at_start_then_appears(make_local_service):
         await wait_until(pilot, lambda: app.connection == "online", 40)
 
 
-async def test_wrong_api_key_says_what_to_fix(local_service):
-    config = ClientConfig(endpoint=local_service.endpoint, api_key="wrong-key",
+async def test_wrong_api_key_says_what_to_fix(inprocess_service):
+    config = ClientConfig(endpoint=inprocess_service.endpoint, api_key="wrong-key",
                           profile="staging", source="NEXTMV_API_KEY")
-    app = make_app(Settings(config=config, refresh=0.5))
+    app = make_app(Settings(config=config, refresh=0.5, transport=inprocess_service.transport))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.connection == "auth", 15)
         assert "not authorized" in header(app)

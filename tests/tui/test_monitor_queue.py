@@ -16,10 +16,10 @@ from tests.tui.helpers import (
 SIZE = (160, 45)
 
 
-async def test_runs_appear_change_state_and_finished_run_stays_listed(local_service):
-    async with client_for(local_service) as client:
+async def test_runs_appear_change_state_and_finished_run_stays_listed(inprocess_service):
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(2, name="watch me"))
-        app = app_for(local_service)
+        app = app_for(inprocess_service)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: app.table.has_run(run_id), 15,
                              message="the run to appear in the table")
@@ -41,10 +41,10 @@ async def test_runs_appear_change_state_and_finished_run_stays_listed(local_serv
 
 
 async def test_selection_follows_run_id_while_rows_are_added_and_removed_above(
-    make_local_service,
+    make_inprocess_service,
 ):
     """concurrency=0 keeps every run queued, so the order is fixed by priority then age."""
-    service = make_local_service(concurrency=0)
+    service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         first = [
             await client.create_run("knapsack", knapsack_request(name=f"p5-{i}", priority=5))
@@ -100,9 +100,9 @@ async def test_selection_follows_run_id_while_rows_are_added_and_removed_above(
 
 
 async def test_filter_hides_selected_run_then_selection_moves_to_a_visible_one(
-    make_local_service,
+    make_inprocess_service,
 ):
-    service = make_local_service(concurrency=0)
+    service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         k = await client.create_run("knapsack", knapsack_request(name="alpha"))
         r = await client.create_run("routing", routing_request(5, name="beta"))
@@ -117,8 +117,8 @@ async def test_filter_hides_selected_run_then_selection_moves_to_a_visible_one(
             assert app.filter_text == "routing"
 
 
-async def test_pause_refresh_and_interval_keys(local_service):
-    app = app_for(local_service, refresh=2.0)
+async def test_pause_refresh_and_interval_keys(inprocess_service):
+    app = app_for(inprocess_service, refresh=2.0)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.polls_completed >= 1, 15)
         await pilot.press("minus")
@@ -129,7 +129,7 @@ async def test_pause_refresh_and_interval_keys(local_service):
         assert app.paused
         await wait_until(pilot, lambda: not app._poll_in_flight, 5)
         done = app.polls_completed
-        async with client_for(local_service) as client:
+        async with client_for(inprocess_service) as client:
             run_id = await client.create_run("routing", routing_request(3))
         await pilot.pause(0.3)
         assert not app.table.has_run(run_id), "paused: no automatic refresh"
@@ -141,10 +141,10 @@ async def test_pause_refresh_and_interval_keys(local_service):
         await wait_until(pilot, lambda: app.polls_completed >= done + 2, 10)
 
 
-async def test_focus_loss_slows_polling(local_service):
+async def test_focus_loss_slows_polling(inprocess_service):
     from textual import events
 
-    app = app_for(local_service, refresh=1.0)
+    app = app_for(inprocess_service, refresh=1.0)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.polls_completed >= 1, 15)
         app.post_message(events.AppBlur())
