@@ -63,10 +63,6 @@ InputType = Literal["json", "text", "csv-archive", "multi-file"]
 OutputType = Literal["json", "text", "csv-archive", "multi-file"]
 
 
-def utcnow() -> datetime:
-    """Timezone-aware now, the only clock the models use."""
-    return datetime.now(timezone.utc)
-
 
 class WireModel(BaseModel):
     """Base: ignore unknown fields, accept field names or aliases, dump by alias."""

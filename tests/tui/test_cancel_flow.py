@@ -62,8 +62,8 @@ async def test_cancel_a_long_routing_run(inprocess_service: InProcessService) ->
         app = app_for(inprocess_service)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, run_id)
-            assert app.select_run(run_id)
-            assert app.check_action("cancel_run", ()) is True
+            assert app.main.select_run(run_id)
+            assert app.main.check_action("cancel_run", ()) is True
             await pilot.press("c")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
             confirm = app.screen
@@ -80,7 +80,7 @@ async def test_cancel_a_long_routing_run(inprocess_service: InProcessService) ->
                 timeout=20,
                 message="server says canceled",
             )
-            assert app.check_action("cancel_run", ()) is not True
+            assert app.main.check_action("cancel_run", ()) is not True
 
 
 def server_says(
@@ -100,13 +100,13 @@ async def test_n_keeps_the_run_running(inprocess_service: InProcessService) -> N
         app = app_for(inprocess_service)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, run_id)
-            app.select_run(run_id)
+            app.main.select_run(run_id)
             await pilot.press("c")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
             await pilot.press("n")
             await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmCancelScreen))
-            polls = app.polls_completed
-            await wait_until(pilot, lambda: app.polls_completed > polls + 1)
+            polls = app.queue.polls_completed
+            await wait_until(pilot, lambda: app.queue.polls_completed > polls + 1)
             assert app.store.rows[run_id].status == RunStatus.RUNNING
             assert await server_status(client, "routing", run_id) == RunStatus.RUNNING
             await client.cancel_run("routing", run_id)
@@ -121,11 +121,11 @@ async def test_confirmation_acts_on_the_captured_run_when_selection_moves(
         app = app_for(inprocess_service)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, first, second)
-            app.select_run(first)
+            app.main.select_run(first)
             await pilot.press("c")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
             # The selection moves to the other run while the confirmation is open.
-            assert app.select_run(second)
+            assert app.main.select_run(second)
             assert app.store.selected == second
             await pilot.press("y")
             await wait_until(pilot, lambda: app.store.rows[first].status == RunStatus.CANCELED,
@@ -155,8 +155,8 @@ async def test_cancel_is_unavailable_on_a_finished_run(inprocess_service: InProc
                 and row.status == RunStatus.SUCCEEDED,
                 timeout=30,
             )
-            assert app.select_run(run_id)
-            assert not app.check_action("cancel_run", ())
+            assert app.main.select_run(run_id)
+            assert not app.main.check_action("cancel_run", ())
             await assert_c_opens_nothing(app, pilot)
         assert await server_status(client, "knapsack", run_id) == RunStatus.SUCCEEDED
 
@@ -167,8 +167,8 @@ async def test_cancel_is_unavailable_in_read_only_mode(inprocess_service: InProc
         app = app_for(inprocess_service, read_only=True)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, run_id)
-            assert app.select_run(run_id)
-            assert app.check_action("cancel_run", ()) is False
+            assert app.main.select_run(run_id)
+            assert app.main.check_action("cancel_run", ()) is False
             await assert_c_opens_nothing(app, pilot)
             assert app.store.rows[run_id].status == RunStatus.RUNNING
         assert await server_status(client, "routing", run_id) == RunStatus.RUNNING

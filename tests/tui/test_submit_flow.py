@@ -29,7 +29,7 @@ INPUTS = Path(__file__).parent / "fixtures" / "inputs"
 
 
 async def open_submit(app: NextmvTuiApp, pilot: Pilot[int]) -> SubmitScreen:
-    await wait_until(pilot, lambda: app.polls_completed > 0, message="first queue poll")
+    await wait_until(pilot, lambda: app.queue.polls_completed > 0, message="first queue poll")
     await pilot.press("s")
     await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))
     screen = app.screen
@@ -71,8 +71,8 @@ async def test_submitted_run_appears_selected_and_finishes(
         )
         row = app.store.get(run_id)
         assert row is not None and row.submitted and row.name == f"flow {kind}"
-        assert app.table.get_row_index(run_id) >= 0, "listed in the queue panel at once"
-        assert app.detail.run_id == run_id, "the detail pane follows the new run"
+        assert app.main.table.get_row_index(run_id) >= 0, "listed in the queue panel at once"
+        assert app.main.detail.run_id == run_id, "the detail pane follows the new run"
         await wait_until(pilot, lambda: app.store.rows[run_id].is_final, timeout=30,
                          message=f"{kind} run finishes")
         if expected_final is not None:
@@ -119,8 +119,8 @@ async def test_invalid_json_shows_its_line_and_creates_nothing(
         assert app.screen is screen, "the modal stays open on an input error"
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is not screen)
-        polls = app.polls_completed
-        await wait_until(pilot, lambda: app.polls_completed > polls)
+        polls = app.queue.polls_completed
+        await wait_until(pilot, lambda: app.queue.polls_completed > polls)
         assert len(app.store) == 0
     async with client_for(inprocess_service) as client:
         assert [run.id async for run in client.iter_runs("knapsack")] == []
@@ -155,7 +155,7 @@ async def test_app_id_defaults_to_the_selected_runs_application(
     app = app_for(inprocess_service)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_until(pilot, lambda: run_id in app.store)
-        app.select_run(run_id)
+        app.main.select_run(run_id)
         screen = await open_submit(app, pilot)
         assert screen.query_one("#field-app_id", Input).value == "routing"
 
