@@ -1,11 +1,10 @@
-"""The monitor app: settings, client, store and the queue's poll loop; the layout and the run
-actions live on ``MainScreen`` (``screens/main.py``).
+"""The monitor app: settings, client, store, the queue's poll loop and the keys; the layout
+and the run actions live on ``MainScreen`` (``screens/main.py``).
 
-The queue is polled by a chained one-shot timer driven by ``tui/poller.py``: every event
-(poll answered or failed, a key, focus) goes to the ``Poller`` and its decision becomes a
-timer or a ``call_later`` (``PollTimer``) — never a 0-second timer. Workers only fetch and
-post messages; the handlers here update the store and hand the change to the main screen.
-Final states of runs that left the queue are fetched here too: they feed the store.
+Every poll event (answered, failed, a key, focus) goes to a ``Poller`` (``tui/poller.py``)
+whose decision ``PollTimer`` turns into a one-shot timer or ``call_later``, never a 0 s
+timer. Workers only fetch and post messages; the handlers here update the store (queue
+snapshots, final states) and hand each change to the main screen.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from nextmv_tui.cloud.errors import NotFoundError, RequestTimeoutError
-from nextmv_tui.cloud.models import QueuedRun, QueueResponse
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.tui import actions
 from nextmv_tui.tui.connection import classify
@@ -46,7 +44,6 @@ if TYPE_CHECKING:
 
 MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_retry_after=5.0)
 """One quick retry per request; the poll loop does the long backoff itself, visibly."""
-FINAL_FETCH_CONCURRENCY = 4
 PREFETCH_WAIT = 3.0
 
 
@@ -162,22 +159,10 @@ class NextmvTuiApp(App[int]):
     def _start_poll(self) -> None:
         self._fetch_queue(self.store.begin_poll())
 
-    async def _prefetched_queue(self) -> list[QueuedRun] | None:
-        """The CLI's early first request, if it answered well; else None (poll normally)."""
-        prefetch, self.settings.prefetch = self.settings.prefetch, None
-        if prefetch is None:
-            return None
-        answer = await asyncio.to_thread(prefetch.wait, PREFETCH_WAIT)
-        if answer is None or answer[0] != 200:
-            return None
-        try:
-            return QueueResponse.model_validate_json(answer[1]).runs
-        except ValueError:
-            return None
-
     @work(group="queue", exit_on_error=False, name="queue poll")
     async def _fetch_queue(self, token: int) -> None:
-        early = await self._prefetched_queue()
+        prefetch, self.settings.prefetch = self.settings.prefetch, None
+        early = await prefetch.queue(PREFETCH_WAIT) if prefetch is not None else None
         if early is not None:
             self.post_message(QueueLoaded(early, token))
             return
@@ -230,18 +215,12 @@ class NextmvTuiApp(App[int]):
 
     @work(group="final", exit_on_error=False, name="final states")
     async def _fetch_final_batch(self, items: list[tuple[str, str]]) -> None:
-        gate = asyncio.Semaphore(FINAL_FETCH_CONCURRENCY)
+        from nextmv_tui.tui.finals import fetch_final_states
 
-        async def one(run_id: str, app_id: str) -> None:
-            async with gate:
-                try:
-                    info = await self.client.run_information(app_id, run_id)
-                except Exception as exc:
-                    self.post_message(FinalStateFailed(run_id, exc))
-                    return
-                self.post_message(FinalStateLoaded(info))
-
-        await asyncio.gather(*(one(run_id, app_id) for run_id, app_id in items))
+        await fetch_final_states(
+            self.client, items, lambda info: self.post_message(FinalStateLoaded(info)),
+            lambda run_id, exc: self.post_message(FinalStateFailed(run_id, exc)),
+        )
 
     @on(FinalStateLoaded)
     def _final_loaded(self, message: FinalStateLoaded) -> None:

@@ -225,8 +225,31 @@ class QueueTable(DataTable[Text]):
             self.remove_row(run_id)
             del shown[run_id]
             self._sort_keys.pop(run_id, None)
-        resort = force_sort or not self._sort_keys
+        resort = self._update_rows(wanted, dirty, now, restyle_all) or force_sort
+        resort = resort or not self._sort_keys
         column = self._sort_column
+        for row in rows:
+            if row.run_id in shown:
+                continue
+            cells = self._cells(row, now)
+            self._grow(cells)
+            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
+            self.add_row(*self._styled(row, cells), key=row.run_id)
+            shown[row.run_id] = cells
+            resort = True
+        if resort:
+            self._apply_sort(wanted)
+        if removed and time.monotonic() - self._last_shrink > SHRINK_EVERY:
+            self._recompute_widths()
+        self._apply_widths()
+
+    def _update_rows(
+        self, wanted: dict[str, RunRow], dirty: Collection[str], now: datetime, restyle_all: bool
+    ) -> bool:
+        """Update the shown rows among ``dirty`` in place; True if a sort key changed."""
+        shown = self._rendered
+        column = self._sort_column
+        resort = False
         for run_id in dirty:
             row = wanted.get(run_id)
             if row is None or run_id not in shown:
@@ -244,20 +267,7 @@ class QueueTable(DataTable[Text]):
             if self._sort_keys.get(run_id) != sort_key:
                 self._set_sort_key(run_id, sort_key)
                 resort = True
-        for row in rows:
-            if row.run_id in shown:
-                continue
-            cells = self._cells(row, now)
-            self._grow(cells)
-            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
-            self.add_row(*self._styled(row, cells), key=row.run_id)
-            shown[row.run_id] = cells
-            resort = True
-        if resort:
-            self._apply_sort(wanted)
-        if removed and time.monotonic() - self._last_shrink > SHRINK_EVERY:
-            self._recompute_widths()
-        self._apply_widths()
+        return resort
 
     def _rebuild(self, rows: Sequence[RunRow], now: datetime) -> None:
         self.clear()
