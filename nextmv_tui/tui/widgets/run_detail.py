@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 from textual import on, work
@@ -318,7 +319,7 @@ class RunDetail(Vertical):
     def _counter_now(self) -> datetime:
         return self._as_of if self.frozen and self._as_of is not None else self._clock()
 
-    def render_info(self) -> object:
+    def render_info(self) -> RenderableType:
         return render_info(self._row, self._info, self._counter_now(), frozen=self.frozen)
 
     def _render_info(self) -> None:
@@ -336,7 +337,7 @@ class RunDetail(Vertical):
         same_shape = signature[:4] == self._signature[:4]
         self._signature = signature
         # Only the ages changed: same number of lines, so no layout pass is needed.
-        self._info_view.update(self.render_info(), layout=not same_shape)  # type: ignore[arg-type]
+        self._info_view.update(self.render_info(), layout=not same_shape)
 
     def status_text(self) -> str:
         """The pane's one status line: an error, stale data, or nothing."""
