@@ -65,7 +65,7 @@ def config() -> ClientConfig:
 async def refresh_bench(runs: int, cycles: int) -> None:
     app = make_app(Settings(config=config(), poll=False))
     async with app.run_test(size=(160, 45)) as pilot:
-        app.paused = True  # the handler must not arm real polls against the fake endpoint
+        app.queue.paused = True  # the handler must not arm real polls against the fake endpoint
         statuses = ["queued"] * runs
         token = 0
 
@@ -75,7 +75,7 @@ async def refresh_bench(runs: int, cycles: int) -> None:
         body = snapshot()
         token += 1
         start = time.perf_counter()
-        app._queue_loaded(QueueLoaded(QueueResponse.model_validate_json(body).runs, token, 0))
+        app._queue_loaded(QueueLoaded(QueueResponse.model_validate_json(body).runs, token))
         await pilot.pause()
         first = time.perf_counter() - start
         handler: list[float] = []
@@ -90,14 +90,14 @@ async def refresh_bench(runs: int, cycles: int) -> None:
             parsed = QueueResponse.model_validate_json(body).runs
             t1 = time.perf_counter()
             token += 1
-            app._queue_loaded(QueueLoaded(parsed, token, 0))
+            app._queue_loaded(QueueLoaded(parsed, token))
             t2 = time.perf_counter()
             await pilot.pause()
             t3 = time.perf_counter()
             parse.append(t1 - t0)
             handler.append(t2 - t1)
             settle.append(t3 - t2)
-        assert app.table.row_count == runs
+        assert app.main.table.row_count == runs
     med = statistics.median
     print(f"refresh with {runs} queued runs, 5% changed, median of {cycles}:")
     print(f"  first load (parse + add all rows + paint): {first * 1000:8.1f} ms")
@@ -145,12 +145,12 @@ async def rss_bench(cycles: int) -> None:
     app = make_app(Settings(config=config(), poll=False, transport=httpx.MockTransport(api)))
     samples: dict[int, float] = {}
     async with app.run_test(size=(160, 45)) as pilot:
-        app.paused = True  # cycles are driven here, back to back
+        app.queue.paused = True  # cycles are driven here, back to back
         start = time.perf_counter()
         for cycle in range(1, cycles + 1):
-            done = app.polls_completed
-            app._poll_now()
-            while app.polls_completed == done:
+            done = app.queue.polls_completed
+            app.poll_now()
+            while app.queue.polls_completed == done:
                 await pilot.pause(0)
             if cycle in (100, cycles):
                 while any(w.group == "final" and not w.is_finished for w in app.workers):
@@ -159,7 +159,7 @@ async def rss_bench(cycles: int) -> None:
                 gc.collect()
                 samples[cycle] = rss_mb()
         elapsed = time.perf_counter() - start
-        listed = app.table.row_count
+        listed = app.main.table.row_count
     print(f"memory over {cycles} refresh cycles (200 active runs, 3 finish per cycle):")
     print(f"  RSS after 100 cycles:   {samples[100]:7.1f} MB")
     print(f"  RSS after {cycles} cycles: {samples[cycles]:7.1f} MB")

@@ -167,7 +167,7 @@ class Shooter:
 
 async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, "the first queue poll", lambda: app.polls_completed > 0)
+        await wait_for(pilot, "the first queue poll", lambda: app.queue.polls_completed > 0)
 
         # Finished runs: two short routing runs hold both slots while the others queue up,
         # so the monitor sees every run in the queue before it finishes.
@@ -209,24 +209,24 @@ async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter) ->
         )
 
         log = app.query_one("#detail-log", Log)
-        app.select_run(good)
-        await wait_for(pilot, "the output preview", lambda: bool(app.detail.output_text()))
+        app.main.select_run(good)
+        await wait_for(pilot, "the output preview", lambda: bool(app.main.detail.output_text()))
         await pilot.pause(0.3)
         shooter.save("queue.svg")
 
-        app.select_run(east)
+        app.main.select_run(east)
         await wait_for(pilot, "live log lines", lambda: log.line_count >= 4, timeout=30)
         shooter.save("run-running.svg")
 
-        app.select_run(bad)
+        app.main.select_run(bad)
         await wait_for(
             pilot, "the failed run's error",
-            lambda: app.detail.info is not None and bool(app.detail.info.metadata.error),
+            lambda: app.main.detail.info is not None and bool(app.main.detail.info.metadata.error),
         )
         await pilot.pause(0.3)
         shooter.save("run-failed.svg")
 
-        app.select_run(west)
+        app.main.select_run(west)
         await pilot.press("c")
         await wait_for(pilot, "the cancel confirmation",
                        lambda: isinstance(app.screen, ConfirmCancelScreen))
@@ -243,7 +243,7 @@ async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter) ->
         await pilot.press("escape")
         await wait_for(pilot, "help to close", lambda: not isinstance(app.screen, HelpScreen))
 
-        app.select_run(good)
+        app.main.select_run(good)
         await pilot.press("s")
         await wait_for(pilot, "the submit modal", lambda: isinstance(app.screen, SubmitScreen))
         screen = app.screen

@@ -1,4 +1,9 @@
-"""Shared fixtures: the REAL local run service as a subprocess on a free loopback port.
+"""Shared fixtures: the REAL local run service, in-process or as a subprocess.
+
+``inprocess_service`` / ``make_inprocess_service(**serve_options)`` run ``create_app`` behind
+``httpx.ASGITransport`` in the test's event loop (no port, no start-up wait): the default for
+tests that do not test the process boundary. Their ``transport`` goes into the client's or the
+monitor's ``Settings(transport=...)`` (``tests/tui/helpers.py`` does it).
 
 ``local_service`` starts ``python -m nextmv_tui serve --port P --data-dir D --api-key K`` and
 waits until the unauthenticated ``GET /healthz`` answers. ``make_local_service(**kwargs)``
@@ -20,7 +25,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +211,79 @@ def make_local_service(tmp_path: Path) -> Iterator[Callable[..., LocalService]]:
 def local_service(make_local_service: Callable[..., LocalService]) -> LocalService:
     """One running local service with default settings (bundled apps, concurrency 2)."""
     return make_local_service()
+
+
+# --- the same service in-process ---------------------------------------------------------------
+
+
+class _RecordingTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, log: list[tuple[str, str]]) -> None:
+        self._inner = inner
+        self._log = log
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._log.append((request.method, request.url.path))
+        return await self._inner.handle_async_request(request)
+
+
+class InProcessService:
+    """The real service app (``create_app``) behind ``httpx.ASGITransport``, in the test's loop.
+
+    Same routes, store, scheduler and subprocess executor as ``nextmv-tui serve``, minus
+    uvicorn and the process boundary: no port, no start-up wait. The lifespan (recovery,
+    dispatch, shutdown that stops running apps) runs in the test's event loop, so runs
+    execute while the test awaits. Tests of the process boundary (service death, restart,
+    TLS, the prefetch's own socket) keep ``local_service``.
+    """
+
+    endpoint = "http://inprocess.test"
+    tls = False
+    verify = True
+
+    def __init__(self, data_dir: Path, **options: Any) -> None:
+        from nextmv_tui.service.app import create_app
+        from nextmv_tui.service.settings import ServiceSettings
+
+        self.data_dir = data_dir
+        self.api_key = "test-" + secrets.token_hex(16)
+        apps = tuple(Path(p) for p in options.pop("app", ()))
+        self.settings = ServiceSettings(
+            data_dir=data_dir, api_key=self.api_key, app_dirs=apps, **options
+        )
+        self.asgi = create_app(self.settings)
+        self.requests: list[tuple[str, str]] = []
+        """(method, path) of every request, in order: for tests that count requests."""
+        self.transport = _RecordingTransport(httpx.ASGITransport(app=self.asgi), self.requests)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def async_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.endpoint, headers=self.headers, transport=self.transport,
+            timeout=kwargs.pop("timeout", 30.0), **kwargs,
+        )
+
+
+@pytest.fixture
+async def make_inprocess_service(
+    tmp_path: Path,
+) -> AsyncIterator[Callable[..., Awaitable[InProcessService]]]:
+    """Factory: ``await make_inprocess_service(concurrency=0, app=[dir])`` (serve's options)."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(**options: Any) -> InProcessService:
+            service = InProcessService(tmp_path / f"inprocess-{secrets.token_hex(3)}", **options)
+            await stack.enter_async_context(service.asgi.router.lifespan_context(service.asgi))
+            return service
+
+        yield make
+
+
+@pytest.fixture
+async def inprocess_service(
+    make_inprocess_service: Callable[..., Awaitable[InProcessService]],
+) -> InProcessService:
+    """One in-process service with default settings (bundled apps, concurrency 2)."""
+    return await make_inprocess_service()

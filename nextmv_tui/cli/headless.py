@@ -10,7 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,6 +28,7 @@ from nextmv_tui.cloud.models import (
 from nextmv_tui.cloud.packaging import package_input
 from nextmv_tui.cloud.polling import PollingOptions, poll_until_final
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.units import utc_stamp
 
 ClientFactory = Callable[[ClientConfig], NextmvClient]
 
@@ -258,7 +259,7 @@ def format_queue(runs: Sequence[QueuedRun], now: datetime | None = None) -> str:
             _clip(run.name or "-", 40),
             run.application_id or "-",
             run.execution_class or "-",
-            run.created_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ"),
+            utc_stamp(run.created_at),
         )
         for run in runs
     ]

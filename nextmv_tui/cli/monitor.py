@@ -118,6 +118,7 @@ def run(namespace: argparse.Namespace) -> int:
 
 def _run_app(args: argparse.Namespace, config: ClientConfig, prefetch: QueuePrefetch | None) -> int:
     from nextmv_tui.tui.app import make_app
+    from nextmv_tui.tui.keymap import default_keymap_path
     from nextmv_tui.tui.settings import Settings
 
     settings = Settings(
@@ -130,6 +131,7 @@ def _run_app(args: argparse.Namespace, config: ClientConfig, prefetch: QueuePref
         local=args.local,
         demo=args.demo,
         handle_signals=True,
+        keymap_path=default_keymap_path(),
     )
     app = make_app(settings)
     app.run()

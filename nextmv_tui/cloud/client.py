@@ -388,21 +388,10 @@ class NextmvClient:
             except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, ...
                 raise ConnectionLostError(f"{label}: {exc}", endpoint=self.endpoint) from None
             if response.is_success:
-                if not stream:
-                    try:
-                        await response.aread()
-                    except httpx.DecodingError:
-                        await response.aclose()
-                        raise MalformedResponseError(
-                            label, "(body)", "content encoding could not be decoded"
-                        ) from None
-                    except (httpx.TimeoutException, httpx.TransportError) as exc:
-                        await response.aclose()
-                        if mode != "transient" or last:
-                            raise self._transport_error(exc, label) from None
-                        await policy.sleep(policy.delay(attempt))
-                        continue
-                return response
+                if stream or await self._read_success(response, label, mode, last):
+                    return response
+                await policy.sleep(policy.delay(attempt))
+                continue
             try:
                 await response.aread()
             except httpx.HTTPError:
@@ -415,6 +404,24 @@ class NextmvClient:
             if not retryable or last or too_long:
                 raise _status_error(response, label, retry_after)
             await policy.sleep(policy.delay(attempt, retry_after))
+
+    async def _read_success(
+        self, response: httpx.Response, label: str, mode: RetryMode, last: bool
+    ) -> bool:
+        """Read a 2xx body; False when a transient fault means: send the request again."""
+        try:
+            await response.aread()
+        except httpx.DecodingError:
+            await response.aclose()
+            raise MalformedResponseError(
+                label, "(body)", "content encoding could not be decoded"
+            ) from None
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            await response.aclose()
+            if mode != "transient" or last:
+                raise self._transport_error(exc, label) from None
+            return False
+        return True
 
     def _transport_error(self, exc: Exception, label: str) -> TransportError:
         detail = _short(str(exc)) or exc.__class__.__name__

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from nextmv_tui.cloud.errors import InputError
 from nextmv_tui.cloud.models import MAX_INLINE_BYTES, MAX_PAYLOAD_BYTES
+from nextmv_tui.cloud.units import human_bytes
 
 InputKind = Literal["json", "text", "multi-file"]
 
@@ -65,10 +66,6 @@ class PackagedInput:
         if self.temporary and self.upload_path is not None:
             self.upload_path.unlink(missing_ok=True)
 
-    def describe(self) -> str:
-        """One line for people: what will be sent and how."""
-        how = "upload" if self.needs_upload else "inline"
-        return f"{self.source} as {self.input_format} ({_human(self.size)}, {how})"
 
 
 def package_input(path: Path) -> PackagedInput:
@@ -112,7 +109,8 @@ def _check_regular(path: Path, info: os.stat_result) -> None:
         raise InputError(str(path), "is empty")
     if info.st_size > MAX_PAYLOAD_BYTES:
         raise InputError(
-            str(path), f"is {_human(info.st_size)}, over the {_human(MAX_PAYLOAD_BYTES)} limit"
+            str(path), f"is {human_bytes(info.st_size)}, "
+            f"over the {human_bytes(MAX_PAYLOAD_BYTES)} limit"
         )
 
 
@@ -273,7 +271,8 @@ def _package_directory(root: Path) -> PackagedInput:
     total = sum(size for _, _, size in files)
     if total > MAX_PAYLOAD_BYTES:
         raise InputError(
-            str(root), f"holds {_human(total)} of files, over the {_human(MAX_PAYLOAD_BYTES)} limit"
+            str(root), f"holds {human_bytes(total)} of files, "
+            f"over the {human_bytes(MAX_PAYLOAD_BYTES)} limit"
         )
     handle, name = tempfile.mkstemp(prefix="nextmv-tui-input-", suffix=".tar.gz")
     archive_path = Path(name)
@@ -332,11 +331,3 @@ def _add_file(archive: tarfile.TarFile, path: Path, arcname: str) -> None:
         raise InputError(str(path), "not readable (permission denied)") from None
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
-
-
-def _human(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"

@@ -6,7 +6,7 @@ a run that is no longer selected (a cancelled worker may still have posted one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.message import Message
@@ -20,7 +20,6 @@ class QueueLoaded(Message):
 
     runs: list[QueuedRun]
     token: int
-    latency: float
 
 
 @dataclass
@@ -45,35 +44,27 @@ class FinalStateFailed(Message):
 
 
 @dataclass
-class DetailLoaded(Message):
-    """Fresh run information for the run shown in the detail pane."""
+class DetailFetched(Message):
+    """One poll of the detail pane's run answered (bubbles: the screen updates the store).
 
-    info: RunInformation
+    ``info`` is None when only the log was due; ``log_token``/``next_log_in`` are set when
+    the live log was read; ``output`` (text, is_json) comes with the final poll."""
+
+    run_id: str
+    info: RunInformation | None = None
+    lines: list[str] = field(default_factory=list)
+    reset: bool = False
+    log_token: str | None = None
+    next_log_in: float | None = None
+    output: tuple[str, bool] | None = None
 
 
 @dataclass
 class DetailFailed(Message):
+    """A poll of the detail pane's run failed (shown in the pane's status line)."""
+
     run_id: str
     error: Exception
-    retry_in: float
-
-
-@dataclass
-class DetailLogs(Message):
-    """New live-log lines for the detailed run (``reset`` replaces what is shown)."""
-
-    run_id: str
-    lines: list[str]
-    reset: bool = False
-
-
-@dataclass
-class DetailOutput(Message):
-    """The output preview (pretty JSON, a summary, or why there is none)."""
-
-    run_id: str
-    text: str
-    is_json: bool
 
 
 @dataclass

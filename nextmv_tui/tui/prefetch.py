@@ -10,9 +10,14 @@ answer) means the app ignores it and polls through the normal client.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.models import QueuedRun
 
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
@@ -73,6 +78,19 @@ class QueuePrefetch:
                 connection.close()
         except Exception:  # optimisation only: the app falls back to its client
             self._result = None
+
+    async def queue(self, timeout: float) -> list[QueuedRun] | None:
+        """The queue it read, if it answered well within ``timeout`` s; else None (the app
+        then polls through its client)."""
+        from nextmv_tui.cloud.models import QueueResponse
+
+        answer = await asyncio.to_thread(self.wait, timeout)
+        if answer is None or answer[0] != 200:
+            return None
+        try:
+            return QueueResponse.model_validate_json(answer[1]).runs
+        except ValueError:
+            return None
 
     def wait(self, timeout: float) -> tuple[int, bytes] | None:
         """The answer, or None if it failed or did not come within ``timeout`` seconds."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nextmv_tui.cloud.config import ClientConfig
@@ -76,6 +77,9 @@ class Settings:
     even when the terminal is closed); off in tests, which own their event loop."""
     max_backoff: float = 30.0
     """Longest wait between queue retries while offline (tests shorten it)."""
+    keymap_path: Path | None = None
+    """The user's keymap file (the CLI passes the platform config dir's ``keymap.yaml``);
+    None: default keys only (tests)."""
 
     @property
     def profile(self) -> str:

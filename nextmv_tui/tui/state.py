@@ -64,26 +64,6 @@ def _fingerprint(entry: QueuedRun) -> tuple[object, ...]:
     )
 
 
-def format_age(seconds: float) -> str:
-    """Compact relative duration: ``5s``, ``3m12s``, ``25m``, ``2h05m``, ``4d03h``.
-
-    Seconds are shown only for the first ten minutes: past that the text changes once a
-    minute, so a table of old runs costs no repaint per second (idle CPU)."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    minutes, s = divmod(s, 60)
-    if minutes < 10:
-        return f"{minutes}m{s:02d}s"
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
-
-
 @dataclass
 class RunRow:
     """One run as the monitor shows it."""
@@ -156,11 +136,6 @@ class Change:
     @property
     def any(self) -> bool:
         return bool(self.added or self.changed or self.removed)
-
-    def merge(self, other: Change) -> None:
-        for name in ("added", "changed", "removed", "left", "finished"):
-            mine: list[str] = getattr(self, name)
-            mine.extend(x for x in getattr(other, name) if x not in mine)
 
 
 class RunStore:

@@ -1,8 +1,11 @@
-"""Helpers shared by the monitor tests: build the app against a LocalService, submit runs."""
+"""Helpers shared by the monitor tests: build the app against a service, submit runs."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+import httpx
 
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.config import ClientConfig
@@ -20,12 +23,15 @@ def config_for(service: Any) -> ClientConfig:
 
 
 def app_for(service: Any, **kwargs: Any) -> NextmvTuiApp:
+    """The monitor for a ``local_service`` (loopback) or an ``inprocess_service`` (ASGI)."""
     kwargs.setdefault("refresh", 0.5)
+    kwargs.setdefault("transport", getattr(service, "transport", None))
     kwargs.setdefault("max_backoff", 2.0)
     return make_app(Settings(config=config_for(service), **kwargs))
 
 
 def client_for(service: Any, **kwargs: Any) -> NextmvClient:
+    kwargs.setdefault("transport", getattr(service, "transport", None))
     return NextmvClient(config_for(service), **kwargs)
 
 
@@ -52,5 +58,31 @@ def row_status(app: NextmvTuiApp, run_id: str) -> str | None:
 
 
 def table_cell(app: NextmvTuiApp, run_id: str, column: str) -> str:
-    value = app.table.get_cell(run_id, column)
+    value = app.main.table.get_cell(run_id, column)
     return getattr(value, "plain", str(value))
+
+
+class SlowQueue(httpx.AsyncBaseTransport):
+    """The service's transport, except that queue polls wait while ``hold`` is set: a slow
+    server, on demand (a fault the real service cannot produce when asked)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+        self.hold = False
+        self.release = asyncio.Event()
+        self.waiting = 0
+        """Queue polls currently held."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.hold and request.url.path.endswith("/v1/account/queue"):
+            self.waiting += 1
+            try:
+                await self.release.wait()
+            finally:
+                self.waiting -= 1
+        return await self._inner.handle_async_request(request)
+
+    def let_go(self) -> None:
+        self.hold = False
+        self.release.set()
+        self.release = asyncio.Event()

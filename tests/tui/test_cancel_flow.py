@@ -21,7 +21,7 @@ from nextmv_tui.tui.app import NextmvTuiApp
 from nextmv_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from nextmv_tui.tui.screens.help import HelpScreen
 from nextmv_tui.tui.screens.jump import JumpScreen
-from tests.conftest import LocalService
+from tests.conftest import InProcessService
 from tests.tui.conftest import wait_until
 from tests.tui.helpers import app_for, client_for, knapsack_request, routing_request
 
@@ -56,14 +56,14 @@ async def assert_c_opens_nothing(app: NextmvTuiApp, pilot: Pilot[int]) -> None:
     await pilot.press("escape")
 
 
-async def test_cancel_a_long_routing_run(local_service: LocalService) -> None:
-    async with client_for(local_service) as client:
+async def test_cancel_a_long_routing_run(inprocess_service: InProcessService) -> None:
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(30, name="long route"))
-        app = app_for(local_service)
+        app = app_for(inprocess_service)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, run_id)
-            assert app.select_run(run_id)
-            assert app.check_action("cancel_run", ()) is True
+            assert app.main.select_run(run_id)
+            assert app.main.check_action("cancel_run", ()) is True
             await pilot.press("c")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
             confirm = app.screen
@@ -80,7 +80,7 @@ async def test_cancel_a_long_routing_run(local_service: LocalService) -> None:
                 timeout=20,
                 message="server says canceled",
             )
-            assert app.check_action("cancel_run", ()) is not True
+            assert app.main.check_action("cancel_run", ()) is not True
 
 
 def server_says(
@@ -94,38 +94,38 @@ def server_says(
     return check
 
 
-async def test_n_keeps_the_run_running(local_service: LocalService) -> None:
-    async with client_for(local_service) as client:
+async def test_n_keeps_the_run_running(inprocess_service: InProcessService) -> None:
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(30))
-        app = app_for(local_service)
+        app = app_for(inprocess_service)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, run_id)
-            app.select_run(run_id)
+            app.main.select_run(run_id)
             await pilot.press("c")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
             await pilot.press("n")
             await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmCancelScreen))
-            polls = app.polls_completed
-            await wait_until(pilot, lambda: app.polls_completed > polls + 1)
+            polls = app.queue.polls_completed
+            await wait_until(pilot, lambda: app.queue.polls_completed > polls + 1)
             assert app.store.rows[run_id].status == RunStatus.RUNNING
             assert await server_status(client, "routing", run_id) == RunStatus.RUNNING
             await client.cancel_run("routing", run_id)
 
 
 async def test_confirmation_acts_on_the_captured_run_when_selection_moves(
-    local_service: LocalService,
+    inprocess_service: InProcessService,
 ) -> None:
-    async with client_for(local_service) as client:
+    async with client_for(inprocess_service) as client:
         first = await client.create_run("routing", routing_request(30, name="first"))
         second = await client.create_run("routing", routing_request(30, name="second"))
-        app = app_for(local_service)
+        app = app_for(inprocess_service)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, first, second)
-            app.select_run(first)
+            app.main.select_run(first)
             await pilot.press("c")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen))
             # The selection moves to the other run while the confirmation is open.
-            assert app.select_run(second)
+            assert app.main.select_run(second)
             assert app.store.selected == second
             await pilot.press("y")
             await wait_until(pilot, lambda: app.store.rows[first].status == RunStatus.CANCELED,
@@ -139,11 +139,11 @@ async def test_confirmation_acts_on_the_captured_run_when_selection_moves(
             await client.cancel_run("routing", second)
 
 
-async def test_cancel_is_unavailable_on_a_finished_run(local_service: LocalService) -> None:
-    async with client_for(local_service) as client:
+async def test_cancel_is_unavailable_on_a_finished_run(inprocess_service: InProcessService) -> None:
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("knapsack", knapsack_request(8, name="quick"))
         await wait_until_final(client, run_id)
-        app = app_for(local_service, app_id="knapsack")
+        app = app_for(inprocess_service, app_id="knapsack")
         async with app.run_test(size=(160, 45)) as pilot:
             # A run that finished before the monitor started: reach it with g (jump).
             await pilot.press("g")
@@ -155,20 +155,20 @@ async def test_cancel_is_unavailable_on_a_finished_run(local_service: LocalServi
                 and row.status == RunStatus.SUCCEEDED,
                 timeout=30,
             )
-            assert app.select_run(run_id)
-            assert not app.check_action("cancel_run", ())
+            assert app.main.select_run(run_id)
+            assert not app.main.check_action("cancel_run", ())
             await assert_c_opens_nothing(app, pilot)
         assert await server_status(client, "knapsack", run_id) == RunStatus.SUCCEEDED
 
 
-async def test_cancel_is_unavailable_in_read_only_mode(local_service: LocalService) -> None:
-    async with client_for(local_service) as client:
+async def test_cancel_is_unavailable_in_read_only_mode(inprocess_service: InProcessService) -> None:
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(30, name="ro"))
-        app = app_for(local_service, read_only=True)
+        app = app_for(inprocess_service, read_only=True)
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_running(app, pilot, run_id)
-            assert app.select_run(run_id)
-            assert app.check_action("cancel_run", ()) is False
+            assert app.main.select_run(run_id)
+            assert app.main.check_action("cancel_run", ()) is False
             await assert_c_opens_nothing(app, pilot)
             assert app.store.rows[run_id].status == RunStatus.RUNNING
         assert await server_status(client, "routing", run_id) == RunStatus.RUNNING

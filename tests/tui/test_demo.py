@@ -25,8 +25,8 @@ def test_job_mix_covers_both_apps_priorities_long_runs_and_bad_inputs():
     assert again == [j.name for j in jobs[:20]], "seeded streams are reproducible"
 
 
-async def test_feeder_submits_runs_that_succeed_and_fail_and_respects_bound(make_local_service):
-    service = make_local_service(concurrency=4)
+async def test_feeder_submits_runs_that_succeed_and_fail_and_respects_bound(make_inprocess_service):
+    service = await make_inprocess_service(concurrency=4)
     async with client_for(service) as client:
         feeder = DemoFeeder(client, seed=11, max_queued=50, pause=(0.0, 0.0))
         for _ in range(12):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from nextmv_tui.cloud.models import Metadata
-from nextmv_tui.tui.widgets.run_detail import _duration_text
+from nextmv_tui.tui.format import duration_text
 
 CREATED = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -17,16 +17,16 @@ def meta(status: str, **fields: float) -> Metadata:
 def test_running_duration_is_counted_live_and_ignores_the_stale_poll():
     now = CREATED + timedelta(seconds=12)
     started = CREATED + timedelta(seconds=2)
-    text = _duration_text(meta("running", duration=3_000, execution_duration=1_000), started, now)
+    text = duration_text(meta("running", duration=3_000, execution_duration=1_000), started, now)
     assert text == "12.0 s (execution 10.0 s)"
 
 
 def test_queued_run_has_not_started():
-    text = _duration_text(meta("queued", duration=1_400), None, CREATED + timedelta(seconds=5))
+    text = duration_text(meta("queued", duration=1_400), None, CREATED + timedelta(seconds=5))
     assert text == "- (not started)"
 
 
 def test_final_run_shows_the_server_figures():
     now = CREATED + timedelta(hours=1)
     done = meta("succeeded", duration=2_500, execution_duration=800)
-    assert _duration_text(done, CREATED, now) == "2.5 s (execution 800 ms)"
+    assert duration_text(done, CREATED, now) == "2.5 s (execution 800 ms)"

@@ -1,16 +1,13 @@
-"""Save-output and jump modals, and the command palette provider, each on a tiny host app."""
+"""Save-output and jump modals, each on a tiny host app."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from textual.app import App, ComposeResult
-from textual.command import CommandList, CommandPalette, DiscoveryHit
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input
 
-from nextmv_tui.tui.commands import COMMANDS, NextmvCommands
 from nextmv_tui.tui.screens.jump import JumpScreen
 from nextmv_tui.tui.screens.save_output import SaveOutputScreen, check_destination
 from tests.tui.conftest import wait_until
@@ -118,86 +115,3 @@ async def test_jump_escape_returns_none() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, JumpScreen))
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.results == [None])
-
-
-# --- command palette -----------------------------------------------------------------------
-
-
-class PaletteHost(App[None]):
-    """Has every action the palette names; ``cancel_run`` is refused like on a finished run."""
-
-    COMMANDS = App.COMMANDS | {NextmvCommands}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ran: list[str] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static("palette host")
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action != "cancel_run"
-
-    def __getattr__(self, name: str) -> object:
-        if name.startswith("action_") and name[7:] in {c.action for c in COMMANDS}:
-            return lambda: self.ran.append(name[7:])
-        raise AttributeError(name)
-
-
-async def test_discover_lists_every_action() -> None:
-    app = PaletteHost()
-    async with app.run_test():
-        provider = NextmvCommands(app.screen)
-        hits = [hit async for hit in provider.discover()]
-        assert all(isinstance(hit, DiscoveryHit) for hit in hits)
-        assert [hit.text for hit in hits] == [c.title for c in COMMANDS]
-        assert {c.action for c in COMMANDS} >= {
-            "submit", "cancel_run", "refresh", "toggle_pause", "faster", "slower",
-            "copy_run_id", "save_output", "mark", "jump", "help", "quit",
-        }
-
-
-async def test_palette_runs_the_chosen_action() -> None:
-    app = PaletteHost()
-    async with app.run_test() as pilot:
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"submit a run")
-        await wait_until(
-            pilot, lambda: app.screen.query_one(CommandList).option_count > 0
-        )
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.ran == ["submit"])
-
-
-async def test_palette_keeps_system_commands_and_refused_action_only_notifies() -> None:
-    app = PaletteHost()
-    async with app.run_test(notifications=True) as pilot:
-        provider = NextmvCommands(app.screen)
-        hits = [hit async for hit in provider.search("cancel run")]
-        assert hits and hits[0].text == "Cancel run"
-        await hits[0].command()
-        await wait_until(
-            pilot, lambda: any("not available" in str(n.message) for n in app._notifications)
-        )
-        assert app.ran == []
-        titles = [title for title, *_ in app.get_system_commands(app.screen)]
-        assert "Theme" in titles, "theme switching comes from Textual's system commands"
-
-
-async def test_real_monitor_palette_opens_the_submit_modal() -> None:
-    """The monitor's palette has our commands next to Textual's (no server needed: poll off)."""
-    from nextmv_tui.cloud.config import ClientConfig
-    from nextmv_tui.tui.app import make_app
-    from nextmv_tui.tui.screens.submit import SubmitScreen
-    from nextmv_tui.tui.settings import Settings
-
-    config = ClientConfig(endpoint="http://127.0.0.1:9", api_key="unused")
-    app = make_app(Settings(config=config, poll=False))
-    async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"submit a run")
-        await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))

@@ -18,7 +18,7 @@ from textual.widgets import Input
 
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.config import ClientConfig
-from nextmv_tui.tui.app import ACTION_BINDINGS
+from nextmv_tui.tui.actions import help_sections
 from nextmv_tui.tui.forms import SubmitForm
 from nextmv_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
 from nextmv_tui.tui.screens.help import HelpScreen
@@ -31,6 +31,11 @@ from tests.tui.fixtures.host import ModalHost
 
 INPUTS = Path(__file__).parent / "fixtures" / "inputs"
 SIZE = (120, 36)
+
+
+def _display(key: str) -> str:
+    return {"question_mark": "?", "plus": "+", "equals_sign": "=", "minus": "-", "slash": "/",
+            "escape": "esc", "ctrl+p": "^p"}.get(key, key)
 
 
 def _client() -> NextmvClient:
@@ -95,7 +100,7 @@ def test_confirm_cancel(snap_compare: Any) -> None:
 
 
 def test_help(snap_compare: Any) -> None:
-    app = ModalHost(lambda: HelpScreen(list(ACTION_BINDINGS)))
+    app = ModalHost(lambda: HelpScreen(help_sections({}, _display)))
     assert snap_compare(app, terminal_size=SIZE, run_before=_settle(HelpScreen))
 
 

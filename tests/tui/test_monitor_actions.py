@@ -30,14 +30,14 @@ def record_notifications(app) -> list[str]:
     return seen
 
 
-async def test_cancel_running_run_via_confirmation(local_service):
-    async with client_for(local_service) as client:
+async def test_cancel_running_run_via_confirmation(inprocess_service):
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(30, name="long one"))
-        app = app_for(local_service)
+        app = app_for(inprocess_service)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: row_status(app, run_id) == "running", 20)
-            app.select_run(run_id)
-            assert app.check_action("cancel_run", ()) is True
+            app.main.select_run(run_id)
+            assert app.main.check_action("cancel_run", ()) is True
             await pilot.press("c")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmCancelScreen", 5)
             assert getattr(app.screen, "run_id", None) == run_id
@@ -46,43 +46,43 @@ async def test_cancel_running_run_via_confirmation(local_service):
             info = await client.run_information("routing", run_id)
             await wait_until(pilot, lambda: app.store.rows[run_id].status == RunStatus.CANCELED, 5)
             assert info.status in (RunStatus.CANCELED, RunStatus.RUNNING)
-            assert app.check_action("cancel_run", ()) is None, "greyed out once final"
+            assert app.main.check_action("cancel_run", ()) is None, "greyed out once final"
 
 
-async def test_read_only_hides_submit_and_cancel(local_service):
-    async with client_for(local_service) as client:
+async def test_read_only_hides_submit_and_cancel(inprocess_service):
+    async with client_for(inprocess_service) as client:
         run_id = await client.create_run("routing", routing_request(5))
-    app = app_for(local_service, read_only=True)
+    app = app_for(inprocess_service, read_only=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.table.has_run(run_id), 15)
-        app.select_run(run_id)
-        assert app.check_action("cancel_run", ()) is False
-        assert app.check_action("submit", ()) is False
+        await wait_until(pilot, lambda: app.main.table.has_run(run_id), 15)
+        app.main.select_run(run_id)
+        assert app.main.check_action("cancel_run", ()) is False
+        assert app.main.check_action("submit", ()) is False
         await pilot.press("c", "s")
         await pilot.pause()
-        assert type(app.screen).__name__ == "Screen", "no modal opened"
+        assert app.screen is app.main, "no modal opened"
 
 
-async def test_copy_mark_notify_bell_and_save_output(local_service, tmp_path):
-    async with client_for(local_service) as client:
-        run_id = await client.create_run("routing", routing_request(2, name="marked"))
-        app = app_for(local_service, bell=True)
+async def test_copy_mark_notify_bell_and_save_output(inprocess_service, tmp_path):
+    async with client_for(inprocess_service) as client:
+        run_id = await client.create_run("routing", routing_request(4, name="marked"))
+        app = app_for(inprocess_service, bell=True)
         seen = record_notifications(app)
         bells: list[int] = []
         app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.table.has_run(run_id), 15)
-            app.select_run(run_id)
+            await wait_until(pilot, lambda: app.main.table.has_run(run_id), 15)
+            app.main.select_run(run_id)
             await pilot.press("y")
             assert app.clipboard == run_id
             assert any(run_id in text and "copied" in text for text in seen)
             await pilot.press("m")
             assert app.store.rows[run_id].marked
-            assert app.check_action("save_output", ()) is None, "no output before success"
+            assert app.main.check_action("save_output", ()) is None, "no output before success"
             await wait_until(pilot, lambda: row_status(app, run_id) == "succeeded", 30)
             await wait_until(pilot, lambda: any("finished" in t and run_id in t for t in seen), 5)
             assert bells == [1]
-            assert app.check_action("save_output", ()) is True
+            assert app.main.check_action("save_output", ()) is True
 
             await pilot.press("w")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "SaveOutputScreen", 5)
@@ -95,15 +95,15 @@ async def test_copy_mark_notify_bell_and_save_output(local_service, tmp_path):
             await wait_until(pilot, lambda: any("saved to" in t for t in seen), 5)
 
 
-async def test_jump_selects_listed_run_and_finds_unlisted_one(make_local_service):
-    service = make_local_service(concurrency=0)
+async def test_jump_selects_listed_run_and_finds_unlisted_one(make_inprocess_service):
+    service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         listed = await client.create_run("knapsack", knapsack_request(name="listed"))
         other = await client.create_run("knapsack", knapsack_request(name="other"))
         app = app_for(service, app_id="knapsack")
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.table.row_count == 2, 15)
-            app.select_run(other)
+            await wait_until(pilot, lambda: app.main.table.row_count == 2, 15)
+            app.main.select_run(other)
             await pilot.press("g")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "JumpScreen", 5)
             await pilot.press(*listed, "enter")
@@ -119,40 +119,40 @@ async def test_jump_selects_listed_run_and_finds_unlisted_one(make_local_service
 
 
 async def test_submitted_run_is_listed_at_once_selected_followed_and_form_remembered(
-    make_local_service,
+    make_inprocess_service,
 ):
     """The submit modal's result (SubmittedRun) is fed straight to the app's callback; the
     modal itself is exercised in the submit tests."""
-    service = make_local_service(concurrency=0)
+    service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         app = app_for(service)
         seen = record_notifications(app)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.polls_completed >= 1, 15)
+            await wait_until(pilot, lambda: app.queue.polls_completed >= 1, 15)
             run_id = await client.create_run("knapsack", knapsack_request(name="mine"))
             form = SubmitForm(path="in.json", app_id="knapsack", name="mine", priority=2)
-            app._submitted(SubmittedRun(run_id, "knapsack", "mine", form))
-            assert app.table.has_run(run_id), "listed before any poll"
+            app.main.submitted(SubmittedRun(run_id, "knapsack", "mine", form))
+            assert app.main.table.has_run(run_id), "listed before any poll"
             assert app.store.selected == run_id and app.store.rows[run_id].submitted
-            await wait_until(pilot, lambda: app.detail.info is not None
-                             and app.detail.info.id == run_id, 10)
+            await wait_until(pilot, lambda: app.main.detail.info is not None
+                             and app.main.detail.info.id == run_id, 10)
             assert any(run_id in text for text in seen)
-            assert app._form is form
+            assert app.main.form is form
             await client.cancel_run("knapsack", run_id)
             await wait_until(pilot, lambda: row_status(app, run_id) == "canceled", 15)
             await wait_until(pilot, lambda: any("Run finished" in t for t in seen), 5)
 
 
-async def test_help_and_palette_open(local_service):
-    app = app_for(local_service)
+async def test_help_and_palette_open(inprocess_service):
+    app = app_for(inprocess_service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", 5)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "Screen", 5)
+        await wait_until(pilot, lambda: app.screen is app.main, 5)
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), 5)
         await pilot.press(*"refresh now")
-        done = app.polls_completed
+        done = app.queue.polls_completed
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.polls_completed > done, 10)
+        await wait_until(pilot, lambda: app.queue.polls_completed > done, 10)

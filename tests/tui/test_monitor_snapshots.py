@@ -31,19 +31,19 @@ def fixed_app(**kwargs) -> NextmvTuiApp:
 
 async def settled(pilot, app: NextmvTuiApp, run_id: str | None = None) -> None:
     """Both polls done, every final state fetched, the detail pane loaded."""
-    await wait_until(pilot, lambda: app.polls_completed >= 2 and not app.store.pending_final()
+    await wait_until(pilot, lambda: app.queue.polls_completed >= 2 and not app.store.pending_final()
                      and app.store.counts().get("finishing") is None, 15)
     if run_id is not None:
-        app.select_run(run_id)
+        app.main.select_run(run_id)
     target = run_id or app.store.selected
 
     def detail_ready() -> bool:
-        info = app.detail.info
+        info = app.main.detail.info
         if info is None or info.id != target:
             return False
         if info.status.is_final:
-            return bool(app.detail.output_text())
-        return info.status != RunStatus.RUNNING or len(app.detail._log_lines) >= 3
+            return bool(app.main.detail.output_text())
+        return info.status != RunStatus.RUNNING or len(app.main.detail._log_lines) >= 3
 
     await wait_until(pilot, detail_ready, 15)
     await pilot.pause()
@@ -72,11 +72,11 @@ def test_main_screen_succeeded_run_output_sorted_and_filtered(snap_compare):
 
     async def run_before(pilot):
         await settled(pilot, app, "run-8p0a2s4d")
-        app.table.set_sort("name", True)
-        app.filter_bar.cursor_blink = False
-        app.action_filter()
-        app.filter_bar.value = "knapsack"
-        await wait_until(pilot, lambda: app.filter_text == "knapsack", 5)
+        app.main.table.set_sort("name", True)
+        app.main.filter_bar.cursor_blink = False
+        app.main.action_filter()
+        app.main.filter_bar.value = "knapsack"
+        await wait_until(pilot, lambda: app.main.filter_text == "knapsack", 5)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -26,9 +26,9 @@ async def test_first_queue_comes_from_the_prefetch(make_local_service):
     assert answer is not None and answer[0] == 200 and run_id.encode() in answer[1]
     app = app_for(service, prefetch=prefetch)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_until(pilot, lambda: app.table.has_run(run_id), 10)
+        await wait_until(pilot, lambda: app.main.table.has_run(run_id), 10)
         assert app.settings.prefetch is None, "used once, then the client polls"
-        await wait_until(pilot, lambda: app.polls_completed >= 2, 10)
+        await wait_until(pilot, lambda: app.queue.polls_completed >= 2, 10)
 
 
 async def test_failed_prefetch_falls_back_to_the_client(local_service):
@@ -40,7 +40,7 @@ async def test_failed_prefetch_falls_back_to_the_client(local_service):
     assert answer is not None and answer[0] == 401
     app = app_for(local_service, prefetch=wrong_key)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_until(pilot, lambda: app.connection == "online", 10)
+        await wait_until(pilot, lambda: app.queue.connection == "online", 10)
 
 
 def test_no_prefetch_through_a_proxy(monkeypatch):

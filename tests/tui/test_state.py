@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from nextmv_tui.cloud.models import Metadata, QueuedRun, RunInformation
 from nextmv_tui.cloud.status import RunStatus
-from nextmv_tui.tui.state import RunStore, format_age
+from nextmv_tui.tui.format import format_age
+from nextmv_tui.tui.state import RunStore
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

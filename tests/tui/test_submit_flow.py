@@ -20,7 +20,7 @@ from textual.widgets import Input
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.app import NextmvTuiApp
 from nextmv_tui.tui.screens.submit import SubmitScreen, UploadProgress
-from tests.conftest import LocalService
+from tests.conftest import InProcessService
 from tests.tui.conftest import wait_until
 from tests.tui.helpers import app_for, client_for
 from tests.tui.test_submit_upload import big_knapsack
@@ -29,7 +29,7 @@ INPUTS = Path(__file__).parent / "fixtures" / "inputs"
 
 
 async def open_submit(app: NextmvTuiApp, pilot: Pilot[int]) -> SubmitScreen:
-    await wait_until(pilot, lambda: app.polls_completed > 0, message="first queue poll")
+    await wait_until(pilot, lambda: app.queue.polls_completed > 0, message="first queue poll")
     await pilot.press("s")
     await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))
     screen = app.screen
@@ -62,22 +62,22 @@ async def submit_via_modal(
     ],
 )
 async def test_submitted_run_appears_selected_and_finishes(
-    local_service: LocalService, kind: str, path: str, expected_final: RunStatus | None
+    inprocess_service: InProcessService, kind: str, path: str, expected_final: RunStatus | None
 ) -> None:
-    app = app_for(local_service, app_id="knapsack")
+    app = app_for(inprocess_service, app_id="knapsack")
     async with app.run_test(size=(160, 45)) as pilot:
         _, run_id = await submit_via_modal(
             app, pilot, path=str(INPUTS / path), name=f"flow {kind}", options="duration=5"
         )
         row = app.store.get(run_id)
         assert row is not None and row.submitted and row.name == f"flow {kind}"
-        assert app.table.get_row_index(run_id) >= 0, "listed in the queue panel at once"
-        assert app.detail.run_id == run_id, "the detail pane follows the new run"
+        assert app.main.table.get_row_index(run_id) >= 0, "listed in the queue panel at once"
+        assert app.main.detail.run_id == run_id, "the detail pane follows the new run"
         await wait_until(pilot, lambda: app.store.rows[run_id].is_final, timeout=30,
                          message=f"{kind} run finishes")
         if expected_final is not None:
             assert app.store.rows[run_id].status == expected_final
-    async with client_for(local_service) as client:
+    async with client_for(inprocess_service) as client:
         info = await client.run_information("knapsack", run_id)
     assert info.metadata.format.input.type == kind
     assert info.name == f"flow {kind}"
@@ -86,11 +86,11 @@ async def test_submitted_run_appears_selected_and_finishes(
 
 
 async def test_large_json_is_uploaded_with_progress_and_succeeds(
-    local_service: LocalService, tmp_path: Path
+    inprocess_service: InProcessService, tmp_path: Path
 ) -> None:
     big = big_knapsack(tmp_path / "big.json")
     assert big.stat().st_size > 5 * 1024 * 1024
-    app = app_for(local_service, app_id="knapsack")
+    app = app_for(inprocess_service, app_id="knapsack")
     messages: list[Message] = []
     async with app.run_test(size=(160, 45), message_hook=messages.append) as pilot:
         _, run_id = await submit_via_modal(app, pilot, path=str(big), name="big")
@@ -98,16 +98,16 @@ async def test_large_json_is_uploaded_with_progress_and_succeeds(
         assert app.store.rows[run_id].status == RunStatus.SUCCEEDED
     progress = [m for m in messages if isinstance(m, UploadProgress)]
     assert progress[-1].sent == progress[-1].total == big.stat().st_size
-    async with client_for(local_service) as client:
+    async with client_for(inprocess_service) as client:
         info = await client.run_information("knapsack", run_id)
     assert info.metadata.format.input.type == "json"
     assert info.metadata.input_size >= big.stat().st_size * 0.9
 
 
 async def test_invalid_json_shows_its_line_and_creates_nothing(
-    local_service: LocalService,
+    inprocess_service: InProcessService,
 ) -> None:
-    app = app_for(local_service, app_id="knapsack")
+    app = app_for(inprocess_service, app_id="knapsack")
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await open_submit(app, pilot)
         screen.query_one("#field-path", Input).value = str(INPUTS / "bad.json")
@@ -119,18 +119,18 @@ async def test_invalid_json_shows_its_line_and_creates_nothing(
         assert app.screen is screen, "the modal stays open on an input error"
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is not screen)
-        polls = app.polls_completed
-        await wait_until(pilot, lambda: app.polls_completed > polls)
+        polls = app.queue.polls_completed
+        await wait_until(pilot, lambda: app.queue.polls_completed > polls)
         assert len(app.store) == 0
-    async with client_for(local_service) as client:
+    async with client_for(inprocess_service) as client:
         assert [run.id async for run in client.iter_runs("knapsack")] == []
         assert await client.account_queue() == []
 
 
 async def test_last_used_values_are_remembered_for_the_session(
-    local_service: LocalService,
+    inprocess_service: InProcessService,
 ) -> None:
-    app = app_for(local_service)
+    app = app_for(inprocess_service)
     async with app.run_test(size=(160, 45)) as pilot:
         await submit_via_modal(
             app, pilot, path=str(INPUTS / "knapsack.json"), app_id="knapsack",
@@ -146,16 +146,16 @@ async def test_last_used_values_are_remembered_for_the_session(
 
 
 async def test_app_id_defaults_to_the_selected_runs_application(
-    local_service: LocalService,
+    inprocess_service: InProcessService,
 ) -> None:
-    async with client_for(local_service) as client:
+    async with client_for(inprocess_service) as client:
         from tests.tui.helpers import routing_request
 
         run_id = await client.create_run("routing", routing_request(1))
-    app = app_for(local_service)
+    app = app_for(inprocess_service)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_until(pilot, lambda: run_id in app.store)
-        app.select_run(run_id)
+        app.main.select_run(run_id)
         screen = await open_submit(app, pilot)
         assert screen.query_one("#field-app_id", Input).value == "routing"
 

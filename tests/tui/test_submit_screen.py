@@ -18,9 +18,10 @@ from textual.widgets import Input, Switch
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.config import ClientConfig
 from nextmv_tui.cloud.retry import NO_RETRY
+from nextmv_tui.cloud.units import human_bytes
 from nextmv_tui.tui.forms import SubmitForm
 from nextmv_tui.tui.screens.input_tree import InputTree
-from nextmv_tui.tui.screens.submit import SubmitScreen, format_bytes
+from nextmv_tui.tui.screens.submit import SubmitScreen
 from tests.tui.conftest import wait_until
 from tests.tui.fixtures.host import ModalHost
 
@@ -160,10 +161,10 @@ async def test_priority_accepts_only_one_digit_from_1_to_9(
         assert priority.value == "1"
 
 
-def test_format_bytes() -> None:
-    assert format_bytes(512) == "512 B"
-    assert format_bytes(6 * 1024 * 1024) == "6.0 MiB"
-    assert format_bytes(1536) == "1.5 KiB"
+def test_human_bytes() -> None:
+    assert human_bytes(512) == "512 B"
+    assert human_bytes(6 * 1024 * 1024) == "6.0 MiB"
+    assert human_bytes(1536) == "1.5 KiB"
 
 
 async def test_reopened_with_remembered_values_typing_replaces_the_path(

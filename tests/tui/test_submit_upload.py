@@ -1,8 +1,8 @@
 """The submit modal against the real local service: upload progress, abort, success.
 
-The abort test needs an upload that is still in flight when escape is pressed; over
-loopback a 6 MiB PUT finishes in milliseconds, so a wrapping transport stalls the PUT body
-after its first chunk (a stall is a fault the real server cannot produce). Everything
+The abort test needs an upload that is still in flight when escape is pressed; in-process a
+6 MiB PUT finishes in milliseconds, so a wrapping transport stalls the PUT body after its
+first chunk (a stall is a fault the real server cannot produce). Everything
 else - upload URL, create run, listing - is the real service.
 """
 
@@ -25,7 +25,7 @@ from nextmv_tui.cloud.config import ClientConfig
 from nextmv_tui.cloud.models import MAX_INLINE_BYTES
 from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
 from nextmv_tui.tui.screens.submit import SubmitScreen, UploadProgress
-from tests.conftest import LocalService
+from tests.conftest import InProcessService
 from tests.tui.conftest import wait_until
 from tests.tui.fixtures.host import ModalHost
 
@@ -45,10 +45,10 @@ class _StalledBody(httpx.AsyncByteStream):
 
 
 class StallingUploads(httpx.AsyncBaseTransport):
-    """Real HTTP, except that a PUT body stops after its first chunk until released."""
+    """The real service, except that a PUT body stops after its first chunk until released."""
 
-    def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
         self.release = asyncio.Event()
         self.puts = 0
 
@@ -65,10 +65,10 @@ class StallingUploads(httpx.AsyncBaseTransport):
 
 
 class StallingCreate(httpx.AsyncBaseTransport):
-    """Real HTTP, except that the create-run POST waits until released (a slow server)."""
+    """The real service, except that the create-run POST waits until released (a slow server)."""
 
-    def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
         self.release = asyncio.Event()
         self.creates = 0
 
@@ -95,7 +95,7 @@ def big_knapsack(path: Path) -> Path:
     return path
 
 
-def _config(service: LocalService) -> ClientConfig:
+def _config(service: InProcessService) -> ClientConfig:
     return ClientConfig(endpoint=service.endpoint, api_key=service.api_key)
 
 
@@ -104,11 +104,11 @@ async def _runs(client: NextmvClient, app_id: str) -> list[str]:
 
 
 async def test_escape_during_upload_aborts_and_creates_nothing(
-    local_service: LocalService, tmp_path: Path
+    inprocess_service: InProcessService, tmp_path: Path
 ) -> None:
     big = big_knapsack(tmp_path / "big.json")
-    transport = StallingUploads()
-    client = NextmvClient(_config(local_service), transport=transport)
+    transport = StallingUploads(inprocess_service.transport)
+    client = NextmvClient(_config(inprocess_service), transport=transport)
     form = SubmitForm(path=str(big), app_id="knapsack", name="never")
     app = ModalHost(lambda: SubmitScreen(client, form))
     try:
@@ -139,10 +139,10 @@ async def test_escape_during_upload_aborts_and_creates_nothing(
 
 
 async def test_upload_reports_progress_then_returns_the_run(
-    local_service: LocalService, tmp_path: Path
+    inprocess_service: InProcessService, tmp_path: Path
 ) -> None:
     big = big_knapsack(tmp_path / "big.json")
-    client = NextmvClient(_config(local_service))
+    client = NextmvClient(_config(inprocess_service), transport=inprocess_service.transport)
     form = SubmitForm(path=str(big), app_id="knapsack", name="big one", options="duration=5")
     app = ModalHost(lambda: SubmitScreen(client, form))
     messages: list[Message] = []
@@ -166,12 +166,12 @@ async def test_upload_reports_progress_then_returns_the_run(
 
 
 async def test_abort_is_refused_once_the_run_is_being_created(
-    local_service: LocalService, tmp_path: Path
+    inprocess_service: InProcessService, tmp_path: Path
 ) -> None:
     """After the upload the run may already exist: escape must not pretend to abort it."""
     big = big_knapsack(tmp_path / "big.json")
-    transport = StallingCreate()
-    client = NextmvClient(_config(local_service), transport=transport)
+    transport = StallingCreate(inprocess_service.transport)
+    client = NextmvClient(_config(inprocess_service), transport=transport)
     form = SubmitForm(path=str(big), app_id="knapsack", name="created anyway")
     app = ModalHost(lambda: SubmitScreen(client, form))
     try:
@@ -198,14 +198,14 @@ async def test_abort_is_refused_once_the_run_is_being_created(
 
 @pytest.mark.parametrize("kind", ["json", "text", "multi-file"])
 async def test_each_input_kind_is_created_with_its_format(
-    local_service: LocalService, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    inprocess_service: InProcessService, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where a directory is tarred
     inputs = Path(__file__).parent / "fixtures" / "inputs"
     path = {"json": "knapsack.json", "text": "notes.txt", "multi-file": "multi"}[kind]
-    client = NextmvClient(_config(local_service))
+    client = NextmvClient(_config(inprocess_service), transport=inprocess_service.transport)
     form = SubmitForm(path=path, app_id="knapsack", start_dir=str(inputs), priority=2)
     app = ModalHost(lambda: SubmitScreen(client, form))
     try:

@@ -14,37 +14,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from nextmv_tui.tui.format import clean
+
 
 class ConfirmCancelScreen(ModalScreen[bool]):
     """``y`` (or the Cancel run button) confirms; ``n``/escape (or Keep) declines.
 
     Focus starts on the safe button, so a reflexive enter keeps the run.
-    """
-
-    DEFAULT_CSS = """
-    ConfirmCancelScreen {
-        align: center middle;
-    }
-    ConfirmCancelScreen #confirm-dialog {
-        width: 64;
-        max-width: 96%;
-        height: auto;
-        border: thick $error;
-        border-title-style: bold;
-        background: $surface;
-        padding: 1 2 0 2;
-    }
-    ConfirmCancelScreen #confirm-details {
-        height: auto;
-        margin-bottom: 1;
-    }
-    ConfirmCancelScreen #confirm-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    ConfirmCancelScreen #confirm-buttons Button {
-        margin-left: 2;
-    }
     """
 
     BINDINGS = [
@@ -53,7 +29,7 @@ class ConfirmCancelScreen(ModalScreen[bool]):
     ]
 
     def __init__(self, run_id: str, app_id: str, name: str) -> None:
-        super().__init__()
+        super().__init__(classes="dialog-screen")
         self.run_id = run_id
         self.app_id = app_id
         self.run_name = name
@@ -68,13 +44,13 @@ class ConfirmCancelScreen(ModalScreen[bool]):
             ("Application", self.app_id or "(unknown)"),
         ):
             details.append(f"{label:<13}", style="dim")
-            details.append(f"{value}\n", style="bold" if label == "Run ID" else "")
+            details.append(f"{clean(value)}\n", style="bold" if label == "Run ID" else "")
         details.append("\nA running run is stopped; a queued run never starts.", style="dim")
-        with Vertical(id="confirm-dialog") as dialog:
+        with Vertical(id="confirm-dialog", classes="dialog") as dialog:
             dialog.border_title = "Cancel run"
             dialog.border_subtitle = "y cancel it · n/esc keep it"
             yield Static(details, id="confirm-details")
-            with Horizontal(id="confirm-buttons"):
+            with Horizontal(id="confirm-buttons", classes="buttons"):
                 yield Button("Keep run (n)", id="confirm-no", variant="primary")
                 yield Button("Cancel run (y)", id="confirm-yes", variant="error")
 

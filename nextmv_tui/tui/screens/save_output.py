@@ -9,8 +9,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Label
+
+from nextmv_tui.tui.screens.dialog import DialogScreen, MessageLine
 
 
 def check_destination(text: str) -> tuple[Path, str]:
@@ -39,41 +40,8 @@ def check_destination(text: str) -> tuple[Path, str]:
     return path, ""
 
 
-class SaveOutputScreen(ModalScreen[Path | None]):
+class SaveOutputScreen(DialogScreen[Path | None]):
     """Returns the absolute path to write, or None when canceled."""
-
-    DEFAULT_CSS = """
-    SaveOutputScreen {
-        align: center middle;
-    }
-    SaveOutputScreen #save-dialog {
-        width: 80;
-        max-width: 96%;
-        height: auto;
-        border: thick $primary;
-        border-title-style: bold;
-        background: $surface;
-        padding: 1 2 0 2;
-    }
-    SaveOutputScreen #save-message {
-        height: auto;
-        margin: 1 0 0 0;
-    }
-    SaveOutputScreen #save-message.-error {
-        color: $text-error;
-    }
-    SaveOutputScreen #save-message.-warning {
-        color: $text-warning;
-    }
-    SaveOutputScreen #save-buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    SaveOutputScreen #save-buttons Button {
-        margin-left: 2;
-    }
-    """
 
     BINDINGS = [Binding("escape", "close", "Close", show=False)]
 
@@ -81,39 +49,27 @@ class SaveOutputScreen(ModalScreen[Path | None]):
         super().__init__()
         self._default_path = default_path
         self._confirm_overwrite: Path | None = None
-        self._message = ""
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="save-dialog") as dialog:
+        with Vertical(id="save-dialog", classes="dialog") as dialog:
             dialog.border_title = "Save output"
             dialog.border_subtitle = "enter save · esc close"
             yield Label("Save the run's output to:")
             yield Input(str(self._default_path), id="save-path", select_on_focus=False)
-            yield Static("", id="save-message", markup=False)
-            with Horizontal(id="save-buttons"):
+            yield MessageLine(id="save-message")
+            with Horizontal(id="save-buttons", classes="buttons"):
                 yield Button("Close", id="save-close")
                 yield Button("Save", id="save-go", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#save-path", Input).focus()
 
-    @property
-    def message_text(self) -> str:
-        return self._message
-
-    def _show(self, text: str, kind: str = "") -> None:
-        self._message = text
-        message = self.query_one("#save-message", Static)
-        message.update(text)
-        message.set_class(kind == "error", "-error")
-        message.set_class(kind == "warning", "-warning")
-
     @on(Input.Changed, "#save-path")
     def _path_edited(self) -> None:
         if self._confirm_overwrite is not None:
             self._confirm_overwrite = None
             self.query_one("#save-go", Button).label = "Save"
-            self._show("")
+            self.show_message("")
 
     @on(Input.Submitted, "#save-path")
     @on(Button.Pressed, "#save-go")
@@ -123,12 +79,12 @@ class SaveOutputScreen(ModalScreen[Path | None]):
     def action_save(self) -> None:
         path, problem = check_destination(self.query_one("#save-path", Input).value)
         if problem:
-            self._show(problem, "error")
+            self.show_message(problem, "error")
             return
         if path.exists() and self._confirm_overwrite != path:
             self._confirm_overwrite = path
             self.query_one("#save-go", Button).label = "Overwrite"
-            self._show(f"{path} exists: press enter or Overwrite to replace it.", "warning")
+            self.show_message(f"{path} exists: press enter or Overwrite to replace it.", "warning")
             return
         self.dismiss(path)
 

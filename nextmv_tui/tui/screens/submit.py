@@ -18,15 +18,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Static, Switch
+from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Switch
 from textual.worker import Worker, WorkerState
 
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.errors import InputError, NextmvError
 from nextmv_tui.cloud.models import CreateRunRequest
 from nextmv_tui.cloud.packaging import PackagedInput, package_input
+from nextmv_tui.cloud.units import human_bytes
 from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
+from nextmv_tui.tui.screens.dialog import DialogScreen, MessageLine
 from nextmv_tui.tui.screens.input_tree import InputTree
 
 Phase = Literal["idle", "packaging", "uploading", "creating"]
@@ -42,14 +43,6 @@ _TEXT_FIELDS = (
     ("batch_experiment_id", "Batch experiment ID", "optional"),
 )
 
-
-def format_bytes(size: float) -> str:
-    """Human size with binary units (the API's limits are in MiB)."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"  # pragma: no cover - loop always returns
 
 
 class UploadProgress(Message):
@@ -71,114 +64,8 @@ class _PhaseChanged(Message):
         return isinstance(message, _PhaseChanged)
 
 
-class SubmitScreen(ModalScreen[SubmittedRun | None]):
+class SubmitScreen(DialogScreen[SubmittedRun | None]):
     """Returns the created run, or None when closed without submitting."""
-
-    DEFAULT_CSS = """
-    SubmitScreen {
-        align: center middle;
-    }
-    SubmitScreen #submit-dialog {
-        width: 96%;
-        max-width: 140;
-        height: 92%;
-        max-height: 40;
-        border: thick $primary;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    SubmitScreen #submit-body {
-        height: 1fr;
-    }
-    SubmitScreen #submit-tree {
-        width: 2fr;
-        min-width: 24;
-        height: 1fr;
-        border: round $panel-lighten-2;
-    }
-    SubmitScreen #submit-tree:focus {
-        border: round $primary;
-    }
-    SubmitScreen #submit-fields {
-        width: 3fr;
-        height: 1fr;
-        padding: 0 0 0 1;
-    }
-    SubmitScreen .field-row {
-        height: auto;
-        margin-bottom: 1;
-    }
-    SubmitScreen .field-label {
-        width: 21;
-        padding-top: 0;
-        color: $text-muted;
-    }
-    SubmitScreen .field-row Input {
-        width: 1fr;
-        background: $boost;
-    }
-    SubmitScreen #row-priority {
-        height: 3;
-    }
-    SubmitScreen #row-priority .field-label {
-        padding-top: 1;
-    }
-    SubmitScreen #field-priority {
-        width: 5;
-        margin-top: 1;
-    }
-    SubmitScreen #label-queuing {
-        width: auto;
-        padding: 1 1 0 3;
-        color: $text-muted;
-    }
-    SubmitScreen #submit-message {
-        height: auto;
-        max-height: 6;
-        padding: 0 1;
-    }
-    SubmitScreen #submit-message.-error {
-        color: $text-error;
-        background: $error-muted;
-    }
-    SubmitScreen #submit-message.-info {
-        color: $text-accent;
-    }
-    SubmitScreen #submit-progress-row {
-        height: 1;
-        display: none;
-    }
-    SubmitScreen.-uploading #submit-progress-row {
-        display: block;
-    }
-    SubmitScreen #submit-progress {
-        width: auto;
-    }
-    SubmitScreen #submit-progress Bar {
-        width: 48;
-    }
-    SubmitScreen #submit-rate {
-        width: 1fr;
-        padding-left: 2;
-    }
-    SubmitScreen #submit-buttons {
-        height: auto;
-        align-horizontal: right;
-    }
-    SubmitScreen #submit-buttons Button {
-        margin-left: 2;
-    }
-    SubmitScreen #submit-abort {
-        display: none;
-    }
-    SubmitScreen.-busy #submit-abort {
-        display: block;
-    }
-    SubmitScreen.-busy #submit-close, SubmitScreen.-busy #submit-go {
-        display: none;
-    }
-    """
 
     BINDINGS = [
         Binding("escape", "close", "Close / abort", show=False),
@@ -191,7 +78,6 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
         self._phase: Phase = "idle"
         self._worker: Worker[SubmittedRun] | None = None
         self._upload_started = 0.0
-        self._message = ""
         self._start_dir = self._resolve_start_dir(defaults.start_dir)
 
     @staticmethod
@@ -211,7 +97,7 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
 
     def compose(self) -> ComposeResult:
         form = self._defaults
-        with Vertical(id="submit-dialog") as dialog:
+        with Vertical(id="submit-dialog", classes="dialog") as dialog:
             dialog.border_title = "Submit a run"
             dialog.border_subtitle = "enter submit · tab next field · esc close"
             with Horizontal(id="submit-body"):
@@ -233,11 +119,11 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
                         yield Switch(form.queuing, id="field-queuing")
                     for field, label, placeholder in _TEXT_FIELDS[7:]:
                         yield self._text_row(field, label, placeholder, getattr(form, field))
-            yield Static("", id="submit-message", markup=False)
+            yield MessageLine(id="submit-message")
             with Horizontal(id="submit-progress-row"):
                 yield ProgressBar(id="submit-progress", show_eta=True)
                 yield Label("", id="submit-rate")
-            with Horizontal(id="submit-buttons"):
+            with Horizontal(id="submit-buttons", classes="buttons"):
                 yield Button("Abort upload", id="submit-abort", variant="error")
                 yield Button("Close", id="submit-close")
                 yield Button("Submit", id="submit-go", variant="primary")
@@ -295,18 +181,6 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
 
     # --- messages in the modal --------------------------------------------------------------
 
-    def _show(self, text: str, kind: Literal["error", "info", ""] = "") -> None:
-        self._message = text
-        message = self.query_one("#submit-message", Static)
-        message.update(text)
-        message.set_class(kind == "error", "-error")
-        message.set_class(kind == "info", "-info")
-
-    @property
-    def message_text(self) -> str:
-        """The error or status line currently shown (for tests and the screenshot script)."""
-        return self._message
-
     def _set_phase(self, phase: Phase) -> None:
         self._phase = phase
         self.set_class(phase != "idle", "-busy")
@@ -338,9 +212,9 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
             request = form.to_request()
             path = form.input_path()
         except InputError as error:
-            self._show(str(error), "error")
+            self.show_message(str(error), "error")
             return
-        self._show(f"Checking {form.path.strip()}…", "info")
+        self.show_message(f"Checking {form.path.strip()}…", "info")
         self._set_phase("packaging")
         self._worker = self.run_worker(
             self._submit(form, request, path),
@@ -397,9 +271,9 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
         bar.update(total=max(event.total, 1), progress=event.sent)
         elapsed = time.monotonic() - self._upload_started
         rate = event.sent / elapsed if elapsed > 0 and event.sent else 0.0
-        text = f"{format_bytes(event.sent)} / {format_bytes(event.total)}"
+        text = f"{human_bytes(event.sent)} / {human_bytes(event.total)}"
         if rate:
-            text += f" · {format_bytes(rate)}/s"
+            text += f" · {human_bytes(rate)}/s"
         self.query_one("#submit-rate", Label).update(text)
 
     @on(_PhaseChanged)
@@ -408,9 +282,9 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
             return
         self._set_phase(self._phase)
         if self._phase == "uploading":
-            self._show("Uploading… (esc or Abort stops it; nothing is created)", "info")
+            self.show_message("Uploading… (esc or Abort stops it; nothing is created)", "info")
         elif self._phase == "creating":
-            self._show("Creating the run…", "info")
+            self.show_message("Creating the run…", "info")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker:
@@ -424,13 +298,13 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
             self._worker = None
             self._set_phase("idle")
             if isinstance(error, NextmvError):
-                self._show(str(error), "error")
+                self.show_message(str(error), "error")
             else:
-                self._show(f"Submit failed: {type(error).__name__}: {error}", "error")
+                self.show_message(f"Submit failed: {type(error).__name__}: {error}", "error")
         elif event.state == WorkerState.CANCELLED:
             self._worker = None
             self._set_phase("idle")
-            self._show("Upload aborted: nothing was created.", "info")
+            self.show_message("Upload aborted: nothing was created.", "info")
 
     # --- close / abort ----------------------------------------------------------------------
 
@@ -453,7 +327,9 @@ class SubmitScreen(ModalScreen[SubmittedRun | None]):
         if self._phase in ("packaging", "uploading") and self._worker is not None:
             self._worker.cancel()
         elif self._phase == "creating":
-            self._show("The upload is complete and the run is being created: wait for it.", "info")
+            self.show_message(
+                "The upload is complete and the run is being created: wait for it.", "info"
+            )
 
 
 def _cleanup_discarded(future: asyncio.Future[PackagedInput]) -> None:

@@ -5,6 +5,11 @@ of rows costs hundreds of milliseconds. Instead ``sync`` removes, updates and ad
 changed (inside the caller's ``batch_update``), sorts only when a sort key changed, and puts
 the cursor back on the run it was on, because DataTable moves its cursor by row index.
 Relative times ("created 3m ago") are refreshed only for the rows on screen.
+
+Every path that changes rows goes through ``sync``, keyed by run ID, including a theme change
+(``restyle``): re-adding rows outside it is what once crashed the app with ``DuplicateKey``.
+While the data is stale, active rows are dimmed, marked ``?`` and their ages are counted to
+the last good poll only (the caller passes that time as ``now``).
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
-from nextmv_tui.tui.state import COLUMN_TITLES, SORT_COLUMNS, RunRow, RunStore, format_age
+from nextmv_tui.tui.format import clean, format_age
+from nextmv_tui.tui.state import COLUMN_TITLES, SORT_COLUMNS, RunRow, RunStore
 
 STATUS_GLYPHS = {
     "running": "▶",
@@ -66,6 +74,7 @@ class _IdCell(Text):
 
 
 def _clip(value: str, width: int | None) -> str:
+    value = clean(value)
     if width is None or len(value) <= width:
         return value
     return value[: width - 1] + "…"
@@ -73,6 +82,11 @@ def _clip(value: str, width: int | None) -> str:
 
 class QueueTable(DataTable[Text]):
     """Runs by ID; ``sync`` is the only way rows change."""
+
+    BINDINGS = [Binding("home", "scroll_top", "Top", show=False)]
+
+    class Restyled(Message):
+        """The theme changed: the owner must ``sync`` (every row is restyled there)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -85,6 +99,8 @@ class QueueTable(DataTable[Text]):
         self._widths: dict[str, int] = {}
         self._widths_changed = False
         self._last_shrink = 0.0
+        self._restyle_all = False
+        self._stale = False
 
     # --- setup --------------------------------------------------------------------------
 
@@ -98,7 +114,8 @@ class QueueTable(DataTable[Text]):
 
     def _on_theme(self) -> None:
         self._resolve_styles()
-        self._rendered.clear()  # force colours to be re-applied on the next sync
+        self._restyle_all = True  # colours are re-applied by the next (keyed) sync
+        self.post_message(self.Restyled())
 
     def _resolve_styles(self) -> None:
         variables = self.app.get_css_variables()
@@ -118,9 +135,10 @@ class QueueTable(DataTable[Text]):
         mark = "*" if row.marked else " "
         created = format_age((now - row.created_at).total_seconds()) if row.created_at else ""
         in_state = format_age((now - row.status_since).total_seconds())
+        unsure = self._stale and not row.is_final  # not confirmed since the last good poll
         return (
-            f"{mark}{STATUS_GLYPHS.get(word, '?')} {word}",
-            row.run_id,
+            f"{mark}{STATUS_GLYPHS.get(word, '?')} {word}{'?' if unsure else ''}",
+            clean(row.run_id),
             _clip(row.name, MAX_WIDTHS["name"]),
             _clip(row.app_id, MAX_WIDTHS["app"]),
             _clip(row.instance_id, MAX_WIDTHS["instance"]),
@@ -130,7 +148,7 @@ class QueueTable(DataTable[Text]):
             created,
             in_state,
             # not a column: whether the row is dimmed (part of the change check)
-            "dim" if row.is_final else "",
+            "dim" if row.is_final or unsure else "",
         )
 
     def _styled(self, row: RunRow, cells: tuple[str, ...]) -> list[Text]:
@@ -183,13 +201,21 @@ class QueueTable(DataTable[Text]):
         now: datetime,
         *,
         force_sort: bool = False,
+        stale: bool = False,
     ) -> None:
         """Make the table show exactly ``rows`` (the visible runs), cheaply.
 
         ``dirty`` are run IDs whose data may have changed; rows not listed there and already
         shown are left alone. The caller restores the selection afterwards (``select_run``).
+        When ``stale`` flips, active rows are redrawn with (or without) the stale marker.
         """
         wanted = {row.run_id: row for row in rows}
+        restyle_all, self._restyle_all = self._restyle_all, False
+        if restyle_all:
+            dirty = list(self._rendered)
+        if stale != self._stale:
+            self._stale = stale
+            dirty = {*dirty, *(r.run_id for r in rows if not r.is_final)}
         shown = self._rendered
         removed = [run_id for run_id in shown if run_id not in wanted]
         if removed and len(removed) > REBUILD_FRACTION * max(1, len(shown)) and len(shown) > 50:
@@ -199,25 +225,9 @@ class QueueTable(DataTable[Text]):
             self.remove_row(run_id)
             del shown[run_id]
             self._sort_keys.pop(run_id, None)
-        resort = force_sort or not self._sort_keys
+        resort = self._update_rows(wanted, dirty, now, restyle_all) or force_sort
+        resort = resort or not self._sort_keys
         column = self._sort_column
-        for run_id in dirty:
-            row = wanted.get(run_id)
-            if row is None or run_id not in shown:
-                continue
-            cells = self._cells(row, now)
-            old = shown[run_id]
-            if cells != old:
-                self._grow(cells)
-                restyle = cells[-1] != old[-1]  # dimmed or not: every cell changes style
-                for index, key in enumerate(SORT_COLUMNS):
-                    if restyle or cells[index] != old[index]:
-                        self.update_cell(run_id, key, self._styled_cell(row, cells, index))
-                shown[run_id] = cells
-            sort_key = RunStore.sort_key(row, column)
-            if self._sort_keys.get(run_id) != sort_key:
-                self._set_sort_key(run_id, sort_key)
-                resort = True
         for row in rows:
             if row.run_id in shown:
                 continue
@@ -232,6 +242,32 @@ class QueueTable(DataTable[Text]):
         if removed and time.monotonic() - self._last_shrink > SHRINK_EVERY:
             self._recompute_widths()
         self._apply_widths()
+
+    def _update_rows(
+        self, wanted: dict[str, RunRow], dirty: Collection[str], now: datetime, restyle_all: bool
+    ) -> bool:
+        """Update the shown rows among ``dirty`` in place; True if a sort key changed."""
+        shown = self._rendered
+        column = self._sort_column
+        resort = False
+        for run_id in dirty:
+            row = wanted.get(run_id)
+            if row is None or run_id not in shown:
+                continue
+            cells = self._cells(row, now)
+            old = shown[run_id]
+            if cells != old or restyle_all:
+                self._grow(cells)
+                restyle = restyle_all or cells[-1] != old[-1]  # every cell changes style
+                for index, key in enumerate(SORT_COLUMNS):
+                    if restyle or cells[index] != old[index]:
+                        self.update_cell(run_id, key, self._styled_cell(row, cells, index))
+                shown[run_id] = cells
+            sort_key = RunStore.sort_key(row, column)
+            if self._sort_keys.get(run_id) != sort_key:
+                self._set_sort_key(run_id, sort_key)
+                resort = True
+        return resort
 
     def _rebuild(self, rows: Sequence[RunRow], now: datetime) -> None:
         self.clear()
@@ -354,3 +390,10 @@ class QueueTable(DataTable[Text]):
         if index != self.cursor_row:
             self.move_cursor(row=index, animate=False)
         return self.key_at_cursor()
+
+    def above_view(self) -> list[str]:
+        """Run IDs of the rows scrolled out of view above the first visible row."""
+        first = int(self.scroll_y)
+        if first <= 0:
+            return []
+        return [row.key.value for row in self.ordered_rows[:first] if row.key.value]

@@ -7,16 +7,15 @@ they show is always derived from the app's state at the last ``show`` call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import Static
 
-from nextmv_tui.tui.state import format_age
+from nextmv_tui.tui.format import format_age, safe, utc_stamp
+from nextmv_tui.tui.poller import ConnectionState
 from nextmv_tui.tui.widgets.queue_table import STATUS_GLYPHS
 
-ConnectionState = Literal["connecting", "online", "offline", "error", "auth", "tls"]
-"""``error``: the server answers, but badly (5xx, malformed JSON); ``offline``: no answer."""
 PROBLEM_STATES = ("offline", "error", "auth", "tls")
 
 
@@ -40,6 +39,9 @@ class HeaderInfo:
     paused: bool = False
     read_only: bool = False
     stale: bool = False
+    as_of: datetime | None = None
+    """Wall-clock time of the last good poll (shown while the data is stale)."""
+    failing_since: datetime | None = None
 
 
 class HeaderLine(Static):
@@ -62,31 +64,13 @@ def render_header(info: HeaderInfo) -> Text:
     text = Text()
     text.append(" nextmv-tui ", style="bold")
     text.append("│ ")
-    text.append(info.endpoint)
+    text.append(safe(info.endpoint))
     text.append(" │ profile ")
-    text.append(info.profile, style="bold")
+    text.append(safe(info.profile, "bold"))
     text.append(" │ ")
-    if info.state == "online":
-        text.append("● online", style="bold")
-    elif info.state == "connecting":
-        text.append("◌ connecting…")
-    elif info.state == "auth":
-        text.append("✘ not authorized", style="bold")
-    elif info.state == "tls":
-        text.append("✘ TLS certificate not trusted", style="bold")
-    else:
-        retry = f" — retrying in {max(0, round(info.retry_in or 0))}s"
-        word = "server error" if info.state == "error" else "offline"
-        text.append(f"✘ {word}{retry}", style="bold")
-        if info.failures > 1:
-            text.append(f" (attempt {info.failures})")
+    _append_state(text, info)
     text.append(" │ ")
-    if info.data_age is None:
-        text.append("no data yet")
-    else:
-        text.append(f"data {format_age(info.data_age)} old")
-        if info.stale:
-            text.append(" STALE", style="bold reverse")
+    _append_age(text, info)
     text.append(" │ ")
     if info.paused:
         text.append("PAUSED", style="bold reverse")
@@ -101,6 +85,36 @@ def render_header(info: HeaderInfo) -> Text:
     return text
 
 
+def _append_state(text: Text, info: HeaderInfo) -> None:
+    if info.state == "online":
+        text.append("● online", style="bold")
+    elif info.state == "connecting":
+        text.append("◌ connecting…")
+    elif info.state == "auth":
+        text.append("✘ not authorized", style="bold")
+    elif info.state == "tls":
+        text.append("✘ TLS certificate not trusted", style="bold")
+    else:
+        word = "server error" if info.state == "error" else "offline"
+        text.append(f"✘ {word}", style="bold")
+        if info.failing_since is not None:
+            text.append(f" since {utc_stamp(info.failing_since, date=False)}", style="bold")
+        text.append(f" — retrying in {max(0, round(info.retry_in or 0))}s")
+        if info.failures > 1:
+            text.append(f" (attempt {info.failures})")
+
+
+def _append_age(text: Text, info: HeaderInfo) -> None:
+    if info.data_age is None:
+        text.append("no data yet")
+    elif info.stale and info.as_of is not None:
+        text.append(" STALE ", style="bold reverse")
+        text.append(f" rows as of {utc_stamp(info.as_of, date=False)}")
+        text.append(f" ({format_age(info.data_age)} ago)")
+    else:
+        text.append(f"data {format_age(info.data_age)} old")
+
+
 class ProblemLine(Static):
     """Why the queue cannot be read, in full (wraps); shown only while there is a problem."""
 
@@ -112,7 +126,7 @@ class ProblemLine(Static):
             return
         self._last = detail
         self.display = bool(detail)
-        self.update(Text(f" {detail}"))
+        self.update(safe(f" {detail}"))
 
 
 class SummaryLine(Static):
@@ -129,8 +143,12 @@ class SummaryLine(Static):
         sort_column: str,
         reverse: bool,
         filter_text: str,
+        above: str = "",
     ) -> None:
         text = render_summary(counts, shown, total, sort_column, reverse, filter_text)
+        if above:
+            text.append("  │ ")
+            text.append(above, style="bold reverse")
         if text.plain != self._last:
             self._last = text.plain
             self.update(text, layout=False)
@@ -155,6 +173,6 @@ def render_summary(
     text.append(f"{sort_column} {'↓' if reverse else '↑'}", style="bold")
     if filter_text:
         text.append(" │ filter ")
-        text.append(repr(filter_text), style="bold")
+        text.append(safe(repr(filter_text), "bold"))
         text.append(f" ({shown} of {total})")
     return text

@@ -1,0 +1,244 @@
+"""Pure formatting for display, Textual-free: sanitized text, sizes, durations, statistics,
+previews and the detail pane's information block.
+
+``clean`` is the one place untrusted text (run names, descriptions, IDs, emails, options,
+log lines, error messages, outputs, statistics labels, app IDs) is made safe for a terminal:
+control characters and escape sequences are replaced by visible stand-ins (ESC -> ``␛``,
+C1 and bidi controls -> ``\\x9b`` / ``\\u202e``), so a run named ``"\\x1b]2;X\\x1b\\\\"`` can
+neither set the terminal title nor blank the screen. ``safe`` returns a ``rich.text.Text``:
+data is never parsed as Rich markup (``[bold]`` in a name stays literal text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.units import human_bytes, utc_stamp
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.models import Metadata, RunInformation
+    from nextmv_tui.tui.state import RunRow
+
+__all__ = ["human_bytes", "utc_stamp"]
+
+PREVIEW_MAX_BYTES = 1024 * 1024
+"""Outputs above this are not fetched inline; ``w`` saves them."""
+PREVIEW_MAX_LINES = 400
+PREVIEW_MAX_CHARS = 40_000
+STATS_SHOWN = 14
+
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+_UNSAFE_MULTILINE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # control pictures: ␛ for ESC, ␇ for BEL, ...
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def clean(text: str, *, multiline: bool = False) -> str:
+    """``text`` with every control character replaced visibly; newlines kept (and tabs as
+    spaces) only when ``multiline``."""
+    if multiline:
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        if "\t" in text:
+            text = text.expandtabs(4)
+        pattern = _UNSAFE_MULTILINE
+    else:
+        if "\t" in text:
+            text = text.replace("\t", " ")
+        pattern = _UNSAFE
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_visible, text)
+
+
+def safe(text: str, style: str = "", *, multiline: bool = False) -> Text:
+    """Untrusted ``text`` as a ``Text``: sanitized, never interpreted as markup."""
+    return Text(clean(text, multiline=multiline), style=style)
+
+
+def format_age(seconds: float) -> str:
+    """Compact relative duration: ``5s``, ``3m12s``, ``25m``, ``2h05m``, ``4d03h``.
+
+    Seconds are shown only for the first ten minutes: past that the text changes once a
+    minute, so a table of old runs costs no repaint per second (idle CPU)."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    minutes, s = divmod(s, 60)
+    if minutes < 10:
+        return f"{minutes}m{s:02d}s"
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def human_ms(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return format_age(ms / 1000) if ms >= 60_000 else f"{ms / 1000:.1f} s"
+
+
+def flatten_stats(stats: dict[str, Any] | None, limit: int = STATS_SHOWN) -> list[tuple[str, str]]:
+    """Scalar leaves of a statistics document as dotted keys (lists are summarised)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list):
+            out.append((prefix, f"[{len(value)} items]"))
+        else:
+            text = str(value)
+            out.append((prefix, text if len(text) <= 60 else text[:59] + "…"))
+
+    walk("", stats or {})
+    return out
+
+
+def preview_json(document: Any) -> tuple[str, bool]:
+    """Pretty JSON cut at PREVIEW_MAX_LINES / PREVIEW_MAX_CHARS; returns (text, truncated).
+
+    JSON escapes C0 controls inside strings; the rest is for ``clean`` when shown."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    truncated = False
+    if len(text) > PREVIEW_MAX_CHARS:
+        text = text[:PREVIEW_MAX_CHARS]
+        truncated = True
+    lines = text.splitlines()
+    if len(lines) > PREVIEW_MAX_LINES:
+        lines = lines[:PREVIEW_MAX_LINES]
+        truncated = True
+    return "\n".join(lines), truncated
+
+
+def duration_text(meta: Metadata, running_since: datetime | None, now: datetime) -> str:
+    """A running run is counted live from its timestamps, so it agrees with "running for"
+    between polls; a queued run has not started; otherwise the server's figures."""
+    status = meta.status_v2
+    if status is RunStatus.QUEUED:
+        return "- (not started)"
+    if status is RunStatus.RUNNING:
+        text = human_ms(max(0.0, (now - meta.created_at).total_seconds() * 1000))
+        if running_since is not None:
+            executing = max(0.0, (now - running_since).total_seconds() * 1000)
+            text += f" (execution {human_ms(executing)})"
+        return text
+    text = human_ms(meta.duration) if meta.duration else "-"
+    if meta.execution_duration:
+        text += f" (execution {human_ms(meta.execution_duration)})"
+    return text
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True, max_width=18, overflow="ellipsis")
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def render_info(
+    row: RunRow | None, info: RunInformation | None, now: datetime, *, frozen: bool = False
+) -> RenderableType:
+    """The detail pane's information block. ``now`` is the last good poll's time when the
+    data is ``frozen`` (stale): live counters then stop and say "as of"."""
+    if row is None and info is None:
+        return Text("No run selected.")
+    grid = _grid()
+    grid.add_row("Run", safe(info.id if info else row.run_id if row else ""))
+    name = (info.name if info else "") or (row.name if row else "")
+    if name:
+        grid.add_row("Name", safe(name))
+    if info is not None:
+        _info_rows(grid, row, info, now, frozen)
+    elif row is not None:
+        grid.add_row("Status", safe(f"{row.status_word} (loading details…)"))
+        grid.add_row("Application", safe(row.app_id or "-"))
+    return Group(grid)
+
+
+def _info_rows(
+    grid: Table, row: RunRow | None, info: RunInformation, now: datetime, frozen: bool
+) -> None:
+    meta = info.metadata
+    status = meta.status_v2
+    since = meta.status_changed_at
+    if since is None and row is not None and row.status == status:
+        since = row.status_since
+    state = Text(status.value, style="bold")
+    if since is not None:
+        state.append(f" for {format_age((now - since).total_seconds())}")
+    if frozen and not status.is_final:
+        state.append(f" (as of {utc_stamp(now, date=False)})", style="dim")
+    grid.add_row("Status", state)
+    grid.add_row("Application", safe(meta.application_id or "-"))
+    grid.add_row("Instance", safe(meta.application_instance_id or "-"))
+    grid.add_row("Version", safe(meta.application_version_id or "-"))
+    grid.add_row("Class", safe(meta.execution_class or "-"))
+    if meta.queuing_priority:
+        grid.add_row("Priority", str(meta.queuing_priority))
+    created = meta.created_at
+    age = format_age((now - created).total_seconds())
+    grid.add_row("Created", Text(f"{utc_stamp(created)} ({age} ago)"))
+    grid.add_row("Duration", Text(duration_text(meta, since, now)))
+    grid.add_row("Input", safe(f"{meta.format.input.type}, {human_bytes(meta.input_size)}"))
+    output = meta.format.output.type
+    if status == RunStatus.SUCCEEDED:
+        output += f", {human_bytes(meta.output_size)}"
+    elif status.is_final:
+        output += " (none)"
+    grid.add_row("Output", safe(output))
+    if info.user_email:
+        grid.add_row("User", safe(info.user_email))
+    options = meta.options.request_options if meta.options else None
+    if options:
+        grid.add_row("Options", safe(", ".join(f"{k}={v}" for k, v in options.items())))
+    if meta.error:
+        grid.add_row(Text("Error", style="bold red"), safe(meta.error, "red", multiline=True))
+    for key, value in flatten_stats(meta.statistics):
+        grid.add_row(safe(key, "dim"), safe(value))
+
+
+def output_summary(info: RunInformation) -> str | None:
+    """Why a final run's output is not previewed, or None when it should be fetched."""
+    meta = info.metadata
+    if info.status != RunStatus.SUCCEEDED:
+        how = {"failed": "failed", "canceled": "was canceled"}.get(
+            info.status.value, f"ended as {info.status.value}"
+        )
+        text = f"No output: the run {how}."
+        return text + f"\n{meta.error}" if meta.error else text
+    fmt = meta.format.output.type
+    if fmt != "json" or meta.output_size > PREVIEW_MAX_BYTES:
+        return (
+            f"{fmt} output, {human_bytes(meta.output_size)}: not previewed here. "
+            "Press w to save it to a file."
+        )
+    return None

@@ -1,0 +1,276 @@
+"""MainScreen: the queue table, the detail pane, the header and summary lines, and the view
+actions (filter, sort, selection). The run actions (submit, cancel, copy, save, mark, jump)
+come from ``RunActions`` (``screens/run_actions.py``).
+
+The screen is handed what it needs (settings, store, client, queue poller) by the app, which
+owns them and feeds it store changes (``apply_change``) and connection news
+(``show_connection``). The selection is a run ID, re-applied after every table change
+because DataTable moves its cursor by row index; with the cursor on the top row, new rows
+above are followed there (like ``tail -f``), otherwise the summary says how many new or
+active runs are above the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer
+
+from nextmv_tui.tui import actions
+from nextmv_tui.tui.messages import DetailFetched
+from nextmv_tui.tui.poller import Poller
+from nextmv_tui.tui.screens.run_actions import RunActions
+from nextmv_tui.tui.settings import Settings
+from nextmv_tui.tui.state import SORT_COLUMNS, Change, RunRow, RunStore
+from nextmv_tui.tui.widgets.filter_bar import FilterBar
+from nextmv_tui.tui.widgets.queue_table import QueueTable
+from nextmv_tui.tui.widgets.run_detail import RunDetail
+from nextmv_tui.tui.widgets.status_bar import HeaderInfo, HeaderLine, ProblemLine, SummaryLine
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.client import NextmvClient
+
+SECONDS_SHOWN_UNTIL = 600.0
+"""format_age shows seconds below 10 minutes; above, ages change once a minute."""
+MINUTE_AGES_REFRESH = 15.0
+
+
+class MainScreen(RunActions):
+    """The monitor's default screen."""
+
+    BINDINGS: list[BindingType] = list(actions.bindings("main"))  # type: ignore[misc]
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: RunStore,
+        client: Callable[[], NextmvClient],
+        queue: Poller,
+        poll_now: Callable[[], None],
+    ) -> None:
+        super().__init__(id="main-screen")
+        self.settings = settings
+        self.store = store
+        self.get_client = client
+        self.queue = queue
+        self.poll_now = poll_now
+        self.filter_text = ""
+        self.problem = ""
+        """Why the queue cannot be read (the app's classification of the last failure)."""
+        self.as_of: datetime | None = None
+        """Wall-clock time of the last good queue poll."""
+        self._ages_at = 0.0
+        self._youngest_age = 0.0
+        self._bindings_state: tuple[bool | None, ...] = ()
+        self._new_above: set[str] = set()
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        self.header_line = HeaderLine(id="header-line")
+        self.problem_line = ProblemLine(id="problem-line")
+        self.table = QueueTable(id="queue")
+        self.detail = RunDetail(
+            self.get_client, clock=self.settings.clock, monotonic=self.settings.monotonic,
+            max_backoff=self.settings.max_backoff, id="detail",
+        )
+        self.filter_bar = FilterBar(id="filter")
+        self.summary_line = SummaryLine(id="summary")
+        yield self.header_line
+        yield self.problem_line
+        with Vertical(id="main"):
+            yield self.table
+            yield self.detail
+        yield self.filter_bar
+        yield self.summary_line
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.filter_bar.display = False
+        self.table.focus()
+        self.show_connection()
+        self._update_summary()
+        self.set_interval(1.0, self._tick, name="clock")
+
+    # --- store changes -> widgets -----------------------------------------------------------
+
+    def _visible_rows(self) -> list[RunRow]:
+        if not self.filter_text.strip():
+            return list(self.store.rows.values())
+        return self.store.visible(self.filter_text)
+
+    def _ages_now(self) -> datetime:
+        """Ages count to now, or only to the last good poll while the data is stale."""
+        stale = self.queue.is_stale() and self.as_of is not None
+        return self.as_of if stale and self.as_of is not None else self.settings.clock()
+
+    def apply_change(
+        self, change: Change, *, force_sort: bool = False, select: str | None = None
+    ) -> None:
+        """Push a store change to the table, keep the selection on its run, notify."""
+        table = self.table
+        anchor = select or table.key_at_cursor() or self.store.selected
+        anchor_index = table.cursor_row
+        follow_top = select is None and anchor_index == 0 and bool(change.added)
+        dirty = set(change.added) | set(change.changed)
+        if dirty:
+            self._youngest_age = 0.0  # new or changed rows may show seconds again
+        self._new_above.update(change.added)
+        with self.app.batch_update():
+            table.sync(self._visible_rows(), dirty, self._ages_now(), force_sort=force_sort,
+                       stale=self.queue.is_stale())
+            selected = table.select_run(None if follow_top else anchor, anchor_index)
+        self._set_selected(selected)
+        if self.store.selected in dirty:
+            self.detail.row_changed(self.store.get(self.store.selected))
+            self._refresh_bindings_if_changed()
+        self._update_summary()
+        for run_id in change.finished:
+            self.notify_finished(run_id)
+
+    def _set_selected(self, run_id: str | None) -> None:
+        if run_id == self.store.selected and (run_id is None or self.detail.run_id == run_id):
+            return
+        self.store.selected = run_id
+        self.detail.follow(self.store.get(run_id))
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """Refresh the footer only when an action's availability changed: every refresh
+        recomposes the Footer's widgets, too costly to do on each cursor move or poll."""
+        state = tuple(self.check_action(name, ()) for name in self.DYNAMIC_ACTIONS)
+        if state != self._bindings_state:
+            self._bindings_state = state
+            self.refresh_bindings()
+
+    def select_run(self, run_id: str) -> bool:
+        """Select a run by ID (clearing a filter that hides it). False if not listed."""
+        row = self.store.get(run_id)
+        if row is None:
+            return False
+        if not self.store.matches(row, self.filter_text):
+            self.filter_text = ""
+            self.filter_bar.display = False
+        self.apply_change(Change(), select=run_id)
+        return self.store.selected == run_id
+
+    @on(DataTable.RowHighlighted, "#queue")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # The event may be stale (posted before a sync moved rows): trust the cursor.
+        self._set_selected(self.table.key_at_cursor())
+
+    @on(QueueTable.Restyled)
+    def _restyled(self) -> None:
+        self.apply_change(Change())  # the theme changed: every row restyled by the keyed sync
+
+    @on(DetailFetched)
+    def _detail_fetched(self, message: DetailFetched) -> None:
+        if message.info is not None:
+            self.apply_change(self.store.apply_info(message.info, self.settings.clock()))
+
+    # --- header, summary, clock -------------------------------------------------------------
+
+    def show_connection(self) -> None:
+        """The header and problem lines from the queue poller; rows dim while stale."""
+        queue, settings = self.queue, self.settings
+        since = None
+        if queue.failing_since is not None:
+            ago = settings.monotonic() - queue.failing_since
+            since = settings.clock() - timedelta(seconds=ago)
+        info = HeaderInfo(
+            endpoint=settings.endpoint, profile=settings.profile, state=queue.connection,
+            detail=self.problem, data_age=queue.data_age(), retry_in=queue.retry_in(),
+            failures=queue.failures, interval=queue.interval,
+            effective_interval=queue.effective_interval(), paused=queue.paused,
+            read_only=settings.read_only, stale=queue.is_stale(), as_of=self.as_of,
+            failing_since=since,
+        )
+        self.header_info = info
+        self.header_line.show(info)
+        self.problem_line.show(info)
+        stale = info.stale
+        if stale != self.table.has_class("-stale"):
+            self.table.set_class(stale, "-stale")
+            self.apply_change(Change())  # active rows get (or lose) the stale marker
+
+    def _above_view(self) -> str:
+        above = self.table.above_view()
+        if not above:
+            self._new_above.clear()
+            return ""
+        first = set(above)
+        self._new_above &= first
+        active = sum(1 for run_id in above if (row := self.store.get(run_id)) and not row.is_final)
+        parts = [f"{len(self._new_above)} new"] if self._new_above else []
+        if active:
+            parts.append(f"{active} active")
+        return f"↑ {', '.join(parts)} above (home)" if parts else ""
+
+    def _update_summary(self) -> None:
+        table = self.table
+        self.summary_line.show(
+            self.store.counts(), shown=table.row_count, total=len(self.store),
+            sort_column=table.sort_column, reverse=table.sort_reverse,
+            filter_text=self.filter_text, above=self._above_view(),
+        )
+
+    def _tick(self) -> None:
+        """Every second: header (data age, countdown), summary and detail pane; the table's
+        relative times at the refresh cadence only, since every cell update repaints it."""
+        self.show_connection()
+        self._update_summary()
+        now = self.settings.monotonic()
+        every = self.queue.effective_interval()
+        if self._youngest_age >= SECONDS_SHOWN_UNTIL:
+            every = max(every, MINUTE_AGES_REFRESH)  # ages shown in minutes: no hurry
+        if now - self._ages_at >= every - 0.05:
+            self._ages_at = now
+            with self.app.batch_update():
+                self._youngest_age = self.table.refresh_ages(self.store.get, self._ages_now())
+        self.detail.tick(self.queue.is_stale())
+
+    # --- view actions -----------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.filter_bar.open(self.filter_text)
+
+    def action_clear_filter(self) -> None:
+        if self.filter_text or self.filter_bar.display:
+            self.filter_bar.action_clear_filter()
+
+    @on(FilterBar.FilterChanged)
+    def _filter_changed(self, message: FilterBar.FilterChanged) -> None:
+        if message.text != self.filter_text:
+            self.filter_text = message.text
+            self.apply_change(Change())
+
+    @on(FilterBar.Done)
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        table = self.table
+        index = SORT_COLUMNS.index(table.sort_column) if table.sort_column in SORT_COLUMNS else 0
+        column = SORT_COLUMNS[(index + 1) % len(SORT_COLUMNS)]
+        self._resort(column, table.sort_reverse)
+        self.notify(f"Sorted by {column}.", timeout=2)
+
+    def action_sort_reverse(self) -> None:
+        self._resort(self.table.sort_column, not self.table.sort_reverse)
+
+    @on(DataTable.HeaderSelected, "#queue")
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        column = event.column_key.value or "status"
+        table = self.table
+        reverse = not table.sort_reverse if column == table.sort_column else False
+        self._resort(column, reverse)
+
+    def _resort(self, column: str, reverse: bool) -> None:
+        self.table.set_sort(column, reverse)
+        self.apply_change(Change(), force_sort=True)
