@@ -22,7 +22,7 @@ from nextmv_tui.cloud.models import (
     RunResult,
 )
 from nextmv_tui.cloud.status import RunStatus
-from nextmv_tui.service import payloads, wire
+from nextmv_tui.service import listing, payloads, wire
 from nextmv_tui.service.api import (
     JSON_MEDIA,
     TAR_MEDIA,
@@ -37,7 +37,7 @@ from nextmv_tui.service.api import (
     service_of,
     validation_message,
 )
-from nextmv_tui.service.store import RunRecord
+from nextmv_tui.service.store import AppRecord, RunRecord
 
 LIVE_LOG_CHUNK = 1024 * 1024
 """Most log bytes one live-logs answer carries while the run is still going."""
@@ -45,10 +45,21 @@ LIVE_LOG_CHUNK = 1024 * 1024
 
 def application_routes(router: APIRouter) -> None:
     @router.get("/v1/applications")
-    async def list_applications(request: Request) -> dict[str, Any]:
-        apps = service_of(request).store.list_applications()
-        return {"items": [_app_wire(app.id, app.name, app.description, app.created_at,
-                                    app.updated_at) for app in apps]}
+    async def list_applications(
+        request: Request, pagereturn: str | None = None, pagetoken: str | None = None
+    ) -> Any:
+        service = service_of(request)
+        if (pagereturn or "").lower() != "true":  # SDK no_pagination: a bare list
+            return [_app_wire(*_app_fields(app)) for app in service.store.list_applications()]
+        try:
+            apps, token = listing.applications_page(
+                service.store, pagetoken, service.settings.page_size
+            )
+        except ValueError as exc:
+            raise ApiProblem(400, str(exc)) from None
+        return {"items": [_app_wire(*_app_fields(app)) for app in apps]} | (
+            {"next_page_token": token} if token else {}
+        )
 
     @router.get("/v1/applications/{app_id}")
     async def get_application(request: Request, app_id: str) -> dict[str, Any]:
@@ -78,6 +89,10 @@ def application_routes(router: APIRouter) -> None:
         )
 
 
+def _app_fields(app: AppRecord) -> tuple[str, str, str, float, float]:
+    return app.id, app.name, app.description, app.created_at, app.updated_at
+
+
 def _app_wire(
     app_id: str, name: str, description: str, created: float, updated: float
 ) -> dict[str, Any]:
@@ -100,24 +115,21 @@ def run_routes(router: APIRouter) -> None:
         app_id: str,
         pagereturn: str | None = None,
         pagetoken: str | None = None,
+        status: str | None = None,
+        created_after: str | None = None,
     ) -> dict[str, Any]:
         service = service_of(request)
         get_app(service, app_id)
-        before: int | None = None
-        if pagetoken:
-            if not pagetoken.isdigit():
-                raise ApiProblem(400, f"invalid pagetoken {pagetoken!r}")
-            before = int(pagetoken)
+        try:
+            query = listing.run_query(app_id, status, created_after, pagetoken)
+        except ValueError as exc:
+            raise ApiProblem(400, str(exc)) from None
         paged = (pagereturn or "").lower() == "true"
-        size = service.settings.page_size
-        runs = service.store.list_runs(app_id, before, size + 1 if paged else None)
-        token = None
-        if paged and len(runs) > size:
-            runs = runs[:size]
-            token = str(runs[-1].seq)
+        page = listing.runs_page(service.store, query, service.settings.page_size, paged)
         email = service.settings.user_email
         return RunList(
-            runs=[wire.run_summary(run, email) for run in runs], next_page_token=token
+            runs=[wire.run_summary(run, email) for run in page.runs],
+            next_page_token=page.next_page_token,
         ).to_wire()
 
     @router.get(prefix + "/{run_id}/metadata")
