@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from nextmv_tui import __version__
 
-SUBCOMMANDS = ("serve", "queue", "submit", "cancel")
+SUBCOMMANDS = ("serve", "queue", "submit", "cancel", "runs", "logs", "output")
 
 
 def _monitor_parser() -> argparse.ArgumentParser:
@@ -33,12 +33,14 @@ def _monitor_parser() -> argparse.ArgumentParser:
 
 def _subcommand_parser() -> argparse.ArgumentParser:
     import nextmv_tui.cli.headless as headless
+    import nextmv_tui.cli.run_commands as run_commands
     import nextmv_tui.cli.serve as serve
 
     parser = argparse.ArgumentParser(prog="nextmv-tui")
     sub = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(sub)
     headless.add_parsers(sub)
+    run_commands.add_parsers(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ Two audiences, one set of models:
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
@@ -162,6 +163,20 @@ class Metadata(WireModel):
     # Extension (local service; absent on Nextmv Cloud): when the run entered its status.
     status_changed_at: UtcDatetime | None = None
 
+    @property
+    def objective(self) -> float | None:
+        """``statistics.result.value`` when it is a number (the run's objective)."""
+        return objective_of(self.statistics)
+
+
+def objective_of(statistics: Any) -> float | None:
+    """``result.value`` of a statistics object, when it is a finite number."""
+    result = statistics.get("result") if isinstance(statistics, dict) else None
+    value = result.get("value") if isinstance(result, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
 
 class RunInformation(WireModel):
     id: str
@@ -301,9 +316,9 @@ class RunSummary(WireModel):
         for summary in (self.statistics, self.metrics):
             if summary is None:
                 continue
-            value = summary.indicator(OBJECTIVE_INDICATOR)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value)
+            value = objective_of({"result": {"value": summary.indicator(OBJECTIVE_INDICATOR)}})
+            if value is not None:
+                return value
         return None
 
 
