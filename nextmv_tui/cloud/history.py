@@ -16,10 +16,11 @@ The policy:
   already knew (minus ``overlap`` s, for runs that become visible late) and the oldest run
   it last saw unfinished, so a run that started and finished between two refreshes appears
   with its final state. ``poke(app)`` (e.g. the queue showed a run of it) lists it at once.
-- **Budget**: a token bucket, ``requests_per_minute`` (60) with a ``burst`` (30) for the
-  launch. With many applications the budget, not the intervals, sets the cadence: each
-  application is listed about every ``max(interval, n_apps * 60 / requests_per_minute)`` s,
-  active ones about twice as often as idle ones (earliest deadline first).
+- **Budget**: a token bucket, ``requests_per_minute`` (60) on average with bursts of up to
+  ``burst`` (60), so the launch of up to ~30 applications is not held back. With many
+  applications the budget, not the intervals, sets the cadence: each application is listed
+  about every ``max(interval, n_apps * 60 / requests_per_minute)`` s, active ones about
+  twice as often as idle ones (earliest deadline first).
 - **Faults**: an application whose listing fails is retried with exponential backoff
   (``error_delay`` doubling up to ``max_error_delay``); a 404 forgets it until the next
   application listing; connection loss, 401/403 and 429 pause every request (429 for its
@@ -50,6 +51,9 @@ from nextmv_tui.cloud.models import RunSummary
 
 Phase = Literal["launch", "backfill", "refresh"]
 
+MIN_WAIT = 0.001
+"""Shortest wait ``next`` returns: a float rounding error must never become a busy loop."""
+_EPSILON = 1e-6
 DEFAULT_MAX_AGE = 24 * 3600.0
 DEFAULT_MAX_RUNS = 100
 _AGE = re.compile(r"([0-9]+(?:\.[0-9]+)?)([smhd])", re.ASCII)
@@ -78,10 +82,10 @@ class HistoryOptions:
     enabled: bool = True
     active_interval: float = 4.0
     idle_interval: float = 8.0
-    active_window: float = 900.0
+    active_window: float = 300.0
     apps_interval: float = 120.0
     requests_per_minute: float = 60.0
-    burst: float = 30.0
+    burst: float = 60.0
     overlap: float = 30.0
     error_delay: float = 5.0
     max_error_delay: float = 300.0
@@ -225,7 +229,7 @@ class HistoryPolicy:
         """The request to send now, or how many seconds to wait before asking again."""
         now = self._clock()
         if now < self._paused_until:
-            return self._paused_until - now
+            return max(self._paused_until - now, MIN_WAIT)
         candidates: list[tuple[float, int, str]] = []
         if not self._apps_in_flight:
             candidates.append((self._apps_due, 0, ""))
@@ -236,12 +240,12 @@ class HistoryPolicy:
         if not candidates:
             return 1.0
         due, _, app_id = min(candidates)
-        if due > now:
-            return due - now
+        if due > now + _EPSILON:
+            return max(due - now, MIN_WAIT)
         self._refill(now)
-        if self._tokens < 1.0:
-            return (1.0 - self._tokens) * 60.0 / self.options.requests_per_minute
-        self._tokens -= 1.0
+        if self._tokens < 1.0 - _EPSILON:
+            return max((1.0 - self._tokens) * 60.0 / self.options.requests_per_minute, MIN_WAIT)
+        self._tokens = max(0.0, self._tokens - 1.0)
         if not app_id:
             self._apps_in_flight = True
             return ListApps(self._apps_walk.token)
