@@ -254,3 +254,21 @@ def test_submit_wait_saves_non_json_output_and_says_where(service, use, capsys, 
     assert json.loads(target.read_text())["solution"]["value"] == 90
     assert main(["submit", str(path), "--app-id", "knapsack", "-o", str(target)]) == 1
     assert "--output needs --wait" in one_error_line(capsys.readouterr().err)
+
+
+# --- the monitor's --history --------------------------------------------------------------
+
+
+def test_monitor_history_option_is_parsed_and_refused_clearly(capsys):
+    from nextmv_tui.cli import _monitor_parser
+    from nextmv_tui.cloud.history import HistoryOptions
+
+    parser = _monitor_parser()
+    assert parser.parse_args(["--history", "7d:500"]).history == HistoryOptions(
+        max_age=7 * 86400, max_runs=500)
+    assert not parser.parse_args(["--history", "off"]).history.enabled
+    assert parser.parse_args([]).history is None  # the monitor's default: HistoryOptions()
+    with pytest.raises(SystemExit) as info:
+        main(["--history", "yesterday"])
+    assert info.value.code == 2
+    assert "'yesterday' is not an age" in capsys.readouterr().err

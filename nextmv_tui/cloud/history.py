@@ -11,7 +11,7 @@ The policy:
   schedule first, so every application shows something before any goes deeper), then older
   pages until ``max_runs`` runs or ``max_age`` is reached.
 - **Refresh**: list an application again every ``active_interval`` s (4) when it has runs in
-  progress or activity in the last ``active_window`` s (15 min), else every
+  progress or activity in the last ``active_window`` s (5 min), else every
   ``idle_interval`` s (8). A refresh reads page after page until it reaches the newest run it
   already knew (minus ``overlap`` s, for runs that become visible late) and the oldest run
   it last saw unfinished, so a run that started and finished between two refreshes appears

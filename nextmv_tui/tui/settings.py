@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from nextmv_tui.cloud.config import ClientConfig
+from nextmv_tui.cloud.history import HistoryOptions
 
 if TYPE_CHECKING:
     import httpx
@@ -76,6 +77,8 @@ class Settings:
     even when the terminal is closed); off in tests, which own their event loop."""
     max_backoff: float = 30.0
     """Longest wait between queue retries while offline (tests shorten it)."""
+    history: HistoryOptions = field(default_factory=HistoryOptions)
+    """Run history bounds and cadence (``--history``; see cloud/history.py)."""
 
     @property
     def profile(self) -> str:
