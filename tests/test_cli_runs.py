@@ -8,6 +8,7 @@ a terminal unless ``--raw`` is given and stdout is not a terminal.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tarfile
 import time
@@ -272,3 +273,25 @@ def test_monitor_history_option_is_parsed_and_refused_clearly(capsys):
         main(["--history", "yesterday"])
     assert info.value.code == 2
     assert "'yesterday' is not an age" in capsys.readouterr().err
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(
+    make_local_service: Callable[..., LocalService], tmp_path: Path
+):
+    service = make_local_service(start=False)
+    store = Store(service.data_dir / "runs.db")
+    seed_history(store, ["alpha"], 600, span=3600)  # ~600 KB of JSON: more than a pipe holds
+    store.close()
+    service.start()
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "NEXTMV_ENDPOINT": service.endpoint,
+           "NEXTMV_API_KEY": service.api_key}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nextmv_tui", "runs", "--json", "--limit", "600"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100).startswith(b"{")
+    proc.stdout.close()  # like `| head -c 100`
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert b"Traceback" not in err
