@@ -393,6 +393,16 @@ class HistoryPolicy:
             marks.append(app.newest - timedelta(seconds=self.options.overlap))
         return min(marks) if marks else None
 
+    def abandoned(self, request: HistoryRequest) -> None:
+        """A request was cancelled before its answer came (the fetcher stopped): it may be
+        sent again, e.g. when the same fetcher runs again."""
+        if isinstance(request, ListApps):
+            self._apps_in_flight = False
+            return
+        app = self._apps.get(request.app_id)
+        if app is not None:
+            app.in_flight = False
+
     # --- failures -------------------------------------------------------------------------
 
     def failed(self, request: HistoryRequest, error: NextmvError) -> float:

@@ -6,15 +6,17 @@ calls ``emit(event)`` (synchronously, e.g. a Textual ``post_message``) with:
 - ``AppsListed``: the applications (after each complete listing), with what was added or
   removed since the last one;
 - ``RunsListed``: runs of one application that are new or changed since they were last
-  reported (the first batch of an application is every run it has within the bounds);
+  reported (at launch: one batch per page of its newest runs within the bounds, the last
+  one with ``initial_done``; later: only what changed, nothing when nothing did);
 - ``HistoryProblem``: a request failed; it is retried on the policy's schedule;
 - ``HistoryReady``: once, when every application's launch load is done.
 
 Fault-tolerant: no error of a request ends the loop (an application that 404s or 5xxs is
 skipped and retried later). Cancel-safe: cancelling the task that awaits ``run`` cancels the
 worker tasks and the request in flight; nothing else needs closing (the client is the
-caller's). Requests go out ``concurrency`` at a time (default 2), never two for one
-application, always within the policy's request budget.
+caller's), and ``run`` may be awaited again later (e.g. after a pause) to carry on. Requests
+go out ``concurrency`` at a time (default 2), never two for one application, always within
+the policy's request budget.
 """
 
 from __future__ import annotations
@@ -175,6 +177,9 @@ class HistoryFetcher:
             else:
                 page = await self.client.list_runs(request.app_id, request.page_token)
                 self._on_runs(request, page, emit)
+        except asyncio.CancelledError:
+            self.policy.abandoned(request)
+            raise
         except NextmvError as exc:
             self._on_error(request, exc, emit)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:  # never end the loop

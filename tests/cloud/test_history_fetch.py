@@ -138,6 +138,11 @@ async def test_cancel_while_a_request_hangs_ends_promptly_and_leaves_no_tasks():
         await asyncio.wait_for(task, timeout=5)
     assert asyncio.all_tasks() == before
 
+    client.hang = None  # the same fetcher carries on where it stopped (e.g. after a pause)
+    events = await collect_until(fetcher, lambda ev: {"r1", "r2"} <= {
+        *listed(ev, "a"), *listed(ev, "b")})
+    assert not any(isinstance(e, AppsListed) for e in events)  # apps were already listed
+
 
 async def test_events_iterator_stops_fetching_when_left():
     client = FakeClient({"a": [run("r1", "a")]})
