@@ -287,3 +287,34 @@ async def inprocess_service(
 ) -> InProcessService:
     """One in-process service with default settings (bundled apps, concurrency 2)."""
     return await make_inprocess_service()
+
+# --- headless commands ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No real config or env leaks in: an empty HOME and no NEXTMV_* variables."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith("NEXTMV_") or name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[LocalService], None]:
+    """Point the commands at a service through the environment (never a flag in argv)."""
+
+    def point(service: LocalService) -> None:
+        monkeypatch.setenv("NEXTMV_ENDPOINT", service.endpoint)
+        monkeypatch.setenv("NEXTMV_API_KEY", service.api_key)
+
+    return point
+
+
+def one_error_line(err: str) -> str:
+    """The single ``nextmv-tui: error:`` line of a failed command's stderr."""
+    lines = [line for line in err.splitlines() if line.startswith("nextmv-tui: error:")]
+    assert len(lines) == 1, err
+    return lines[0]

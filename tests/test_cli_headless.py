@@ -14,6 +14,7 @@ import pytest
 from nextmv_tui.cli import headless, main
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.retry import RetryPolicy
+from tests.conftest import one_error_line
 
 ITEMS = {
     "items": [{"id": "a", "value": 10, "weight": 5}, {"id": "b", "value": 40, "weight": 4}],
@@ -21,38 +22,13 @@ ITEMS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path: Path):
-    """No real config or env leaks in: an empty HOME and no NEXTMV_* variables."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in list(os.environ):
-        if name.startswith("NEXTMV_") or name in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def use(monkeypatch):
-    """Point the commands at a service through the environment (never a flag in argv)."""
-
-    def point(service) -> None:
-        monkeypatch.setenv("NEXTMV_ENDPOINT", service.endpoint)
-        monkeypatch.setenv("NEXTMV_API_KEY", service.api_key)
-
-    return point
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def write_input(tmp_path: Path, data: object, name: str = "in.json") -> Path:
     path = tmp_path / name
     path.write_text(json.dumps(data))
     return path
-
-
-def one_error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith("nextmv-tui: error:")]
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 def test_queue_empty_table_and_json(local_service, use, capsys):
@@ -100,8 +76,11 @@ def test_submit_wait_success(local_service, use, capsys, tmp_path: Path):
     path = write_input(tmp_path, ITEMS)
     assert main(["submit", str(path), "--app-id", "knapsack", "--wait"]) == 0
     captured = capsys.readouterr()
-    run_id = captured.out.strip()
-    assert f"{run_id}: succeeded" in captured.err
+    run_id, _, output = captured.out.partition("\n")
+    assert json.loads(output)["solution"]["value"] == 40  # the output follows the run ID
+    summary = captured.err.splitlines()[-1]
+    assert summary.startswith(f"{run_id}: succeeded in ") and "(ran " in summary
+    assert summary.endswith(", objective 40")
 
 
 def test_submit_wait_failure_exits_1_with_the_reason(local_service, use, capsys, tmp_path):
@@ -110,7 +89,7 @@ def test_submit_wait_failure_exits_1_with_the_reason(local_service, use, capsys,
     assert main(["submit", str(path), "--app-id", "knapsack", "--wait"]) == 1
     captured = capsys.readouterr()
     line = one_error_line(captured.err)
-    assert captured.out.strip() in line and "failed" in line and "items" in line
+    assert captured.out.strip() in line and " failed in " in line and "items" in line
 
 
 def test_no_api_key_is_one_clear_line(capsys):

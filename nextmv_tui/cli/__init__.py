@@ -9,12 +9,13 @@ stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from nextmv_tui import __version__
 
-SUBCOMMANDS = ("serve", "queue", "submit", "cancel")
+SUBCOMMANDS = ("serve", "queue", "submit", "cancel", "runs", "logs", "output")
 
 
 def _monitor_parser() -> argparse.ArgumentParser:
@@ -33,12 +34,14 @@ def _monitor_parser() -> argparse.ArgumentParser:
 
 def _subcommand_parser() -> argparse.ArgumentParser:
     import nextmv_tui.cli.headless as headless
+    import nextmv_tui.cli.run_commands as run_commands
     import nextmv_tui.cli.serve as serve
 
     parser = argparse.ArgumentParser(prog="nextmv-tui")
     sub = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(sub)
     headless.add_parsers(sub)
+    run_commands.add_parsers(sub)
     return parser
 
 
@@ -53,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `nextmv-tui output RUN | head`: the reader left
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
+        return 141
     return code
 
 

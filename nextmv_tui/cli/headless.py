@@ -18,6 +18,7 @@ from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.config import ClientConfig, resolve_config
 from nextmv_tui.cloud.errors import NextmvError
 from nextmv_tui.cloud.models import (
+    MAX_INLINE_BYTES,
     CreateRunRequest,
     QueuedRun,
     QueueResponse,
@@ -26,8 +27,9 @@ from nextmv_tui.cloud.models import (
     RunInformation,
 )
 from nextmv_tui.cloud.packaging import package_input
-from nextmv_tui.cloud.polling import PollingOptions, poll_until_final
+from nextmv_tui.cloud.polling import PROMPT_FIRST, PollingOptions, poll_until_final, prompt_delay
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.text import safe_json, sanitize
 from nextmv_tui.cloud.units import utc_stamp
 
 ClientFactory = Callable[[ClientConfig], NextmvClient]
@@ -71,7 +73,13 @@ def add_parsers(subparsers: Any) -> None:
     submit.add_argument("--no-queuing", action="store_true", help="disable queuing for the run")
     submit.add_argument("--batch-experiment-id", help="batch experiment to attach the run to")
     submit.add_argument(
-        "--wait", action="store_true", help="poll until the run ends; exit 0 only on success"
+        "--wait", action="store_true",
+        help="follow the run until it ends, print its status, duration, objective and output; "
+        "exit 0 only on success",
+    )
+    submit.add_argument(
+        "-o", "--output", type=Path, metavar="PATH",
+        help="with --wait: save the output to PATH (a file, or a directory to save into)",
     )
     submit.add_argument(
         "--timeout", type=float, default=-1.0, metavar="S",
@@ -129,6 +137,8 @@ def run_queue(args: argparse.Namespace) -> int:
 
 
 def run_submit(args: argparse.Namespace) -> int:
+    if args.output is not None and not args.wait:
+        return _fail(NextmvError("--output needs --wait (the output exists once the run ends)"))
     try:
         package = package_input(args.path)
     except NextmvError as exc:
@@ -148,7 +158,7 @@ def run_submit(args: argparse.Namespace) -> int:
             print(run_id, flush=True)
             if not args.wait:
                 return 0
-            return await _wait(client, args.app_id, run_id, args.timeout)
+            return await _wait(client, args.app_id, run_id, args.timeout, args.output)
 
         return _run(args, body)
     finally:
@@ -203,7 +213,12 @@ def _create_request(args: argparse.Namespace) -> CreateRunRequest:
     )
 
 
-async def _wait(client: NextmvClient, app_id: str, run_id: str, timeout: float) -> int:
+async def _wait(
+    client: NextmvClient, app_id: str, run_id: str, timeout: float, output: Path | None
+) -> int:
+    """Follow the run on a prompt schedule (returns within ~1 s of its end), then report it
+    and deliver its output: ``output`` if given, stdout for JSON up to 5 MiB, else a file
+    named after the run in the current directory."""
     last: list[RunStatus] = []
 
     def show(info: RunInformation) -> None:
@@ -213,16 +228,39 @@ async def _wait(client: NextmvClient, app_id: str, run_id: str, timeout: float) 
 
     final = await poll_until_final(
         lambda: client.run_information(app_id, run_id),
-        PollingOptions(max_duration=timeout),
+        PollingOptions(initial_delay=PROMPT_FIRST, max_duration=timeout),
         on_update=show,
+        delay=prompt_delay,
     )
     if final is None:  # pragma: no cover - no stop condition is given
         return 1
-    if final.status == RunStatus.SUCCEEDED:
-        return 0
-    error = final.metadata.error
-    reason = f": {error}" if error else ""
-    return _fail(NextmvError(f"run {run_id} {final.status.value}{reason}"))
+    summary = describe_final(final)
+    if final.status != RunStatus.SUCCEEDED:
+        error = " ".join(final.metadata.error.split())
+        reason = f": {sanitize(error)}" if error else ""
+        return _fail(NextmvError(f"run {run_id} {summary}{reason}"))
+    print(f"{run_id}: {summary}", file=sys.stderr, flush=True)
+    if output is None and final.metadata.format.output.type == "json" and (
+        final.metadata.output_size <= MAX_INLINE_BYTES
+    ):
+        result = await client.run_result(app_id, run_id)
+        if result.output is not None:
+            print(safe_json(result.output), flush=True)
+            return 0
+    path = await client.save_output(app_id, run_id, output or Path.cwd())
+    print(f"{run_id}: output saved to {path}", file=sys.stderr)
+    return 0
+
+
+def describe_final(info: RunInformation) -> str:
+    """``succeeded in 10.3 s (ran 10.1 s), objective 90``."""
+    meta = info.metadata
+    text = f"{info.status.value} in {meta.duration / 1000:.1f} s"
+    if meta.execution_duration:
+        text += f" (ran {meta.execution_duration / 1000:.1f} s)"
+    if meta.objective is not None:
+        text += f", objective {meta.objective:g}"
+    return text
 
 
 class _Progress:
@@ -255,10 +293,10 @@ def format_queue(runs: Sequence[QueuedRun], now: datetime | None = None) -> str:
     rows = [header] + [
         (
             run.status_v2.value,
-            run.id,
-            _clip(run.name or "-", 40),
-            run.application_id or "-",
-            run.execution_class or "-",
+            sanitize(run.id, keep_newlines=False),
+            _clip(sanitize(run.name, keep_newlines=False) or "-", 40),
+            sanitize(run.application_id, keep_newlines=False) or "-",
+            sanitize(run.execution_class, keep_newlines=False) or "-",
             utc_stamp(run.created_at),
         )
         for run in runs

@@ -19,6 +19,7 @@ from nextmv_tui.cloud.errors import NextmvError
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.config import ClientConfig
+    from nextmv_tui.cloud.history import HistoryOptions
     from nextmv_tui.tui.prefetch import QueuePrefetch
 
 PROG = "nextmv-tui"
@@ -38,6 +39,15 @@ def _refresh(text: str) -> float:
     return value
 
 
+def _history(text: str) -> HistoryOptions:
+    from nextmv_tui.cloud.history import parse_history
+
+    try:
+        return parse_history(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The monitor's options (the parser is the top-level ``nextmv-tui`` one)."""
     parser.add_argument("--profile", help="profile of ~/.nextmv/config.yaml to use")
@@ -47,6 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--refresh", type=_refresh, default=2.0, metavar="SECONDS",
         help="queue refresh interval (default 2; + and - change it live)",
+    )
+    parser.add_argument(
+        "--history", type=_history, default=None, metavar="AGE[:COUNT]",
+        help="recent runs of every application, listed at launch and kept fresh: those "
+        "created within AGE (default 24h), at most COUNT per application (default 100); "
+        "'off' lists none",
     )
     parser.add_argument("--read-only", dest="read_only", action="store_true",
                         help="no submit or cancel")
@@ -133,6 +149,8 @@ def _run_app(args: argparse.Namespace, config: ClientConfig, prefetch: QueuePref
         handle_signals=True,
         keymap_path=default_keymap_path(),
     )
+    if args.history is not None:
+        settings.history = args.history
     app = make_app(settings)
     app.run()
     return app.return_code or 0

@@ -20,6 +20,7 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -46,6 +47,8 @@ from nextmv_tui.cloud.errors import (
 from nextmv_tui.cloud.models import (
     MAX_INLINE_BYTES,
     OUTPUT_FOR_INPUT,
+    Application,
+    ApplicationList,
     CreateRunRequest,
     CreateRunResponse,
     DownloadURL,
@@ -202,6 +205,7 @@ class NextmvClient:
         return await self._get_model(f"{_run_path(app_id, run_id)}/logs/live", LiveLogs, params)
 
     async def list_runs(self, app_id: str, page_token: str | None = None) -> RunList:
+        """One page of the application's runs (Cloud: at most 50, newest first)."""
         params = {"pagereturn": "true"}
         if page_token:
             params["pagetoken"] = page_token
@@ -209,16 +213,72 @@ class NextmvClient:
 
     async def iter_runs(self, app_id: str) -> AsyncIterator[RunSummary]:
         """Every run of the application, page by page (stops at 500 pages or a repeated token)."""
-        token: str | None = None
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            page = await self.list_runs(app_id, token)
-            for run in page.runs:
+        async for page in self.recent_runs(app_id):
+            for run in page:
                 yield run
+
+    async def recent_runs(
+        self,
+        app_id: str,
+        *,
+        created_after: datetime | None = None,
+        max_runs: int | None = None,
+        max_pages: int = MAX_PAGES,
+    ) -> AsyncIterator[list[RunSummary]]:
+        """The application's runs newest first, a page at a time, within bounds.
+
+        Stops after ``max_runs`` runs, at the first page that reaches below ``created_after``
+        (runs older than it are dropped), at a missing, empty or repeated page token, or after
+        ``max_pages`` pages. The bounds are applied here, not sent: Nextmv Cloud documents
+        no such filters, so this works the same against Cloud and the local service. A run
+        listed twice (pages shifting under new runs) is yielded once.
+        """
+        if created_after is not None and created_after.tzinfo is None:
+            created_after = created_after.replace(tzinfo=timezone.utc)
+        token: str | None = None
+        tokens: set[str] = set()
+        seen: set[str] = set()
+        left = max_runs
+        for _ in range(max_pages):
+            page = await self.list_runs(app_id, token)
+            runs = [run for run in page.runs if run.id not in seen]
+            seen.update(run.id for run in runs)
+            reached_floor = created_after is not None and any(
+                run.created_at < created_after for run in page.runs
+            )
+            if created_after is not None:
+                runs = [run for run in runs if run.created_at >= created_after]
+            if left is not None:
+                runs = runs[:left]
+                left -= len(runs)
+            if runs:
+                yield runs
             token = page.next_page_token
-            if not token or token in seen:
+            if reached_floor or left == 0 or not token or token in tokens:
                 return
-            seen.add(token)
+            tokens.add(token)
+
+    async def list_applications_page(self, page_token: str | None = None) -> ApplicationList:
+        """One page of ``GET v1/applications`` (a bare-list answer reads as one full page)."""
+        params = {"pagereturn": "true"}
+        if page_token:
+            params["pagetoken"] = page_token
+        return await self._get_model("v1/applications", ApplicationList, params)
+
+    async def list_applications(self, max_pages: int = MAX_PAGES) -> list[Application]:
+        """Every application the key can see, following page tokens (a repeated token ends)."""
+        apps: dict[str, Application] = {}
+        token: str | None = None
+        tokens: set[str] = set()
+        for _ in range(max_pages):
+            page = await self.list_applications_page(token)
+            for app in page.items:
+                apps.setdefault(app.id, app)
+            token = page.next_page_token
+            if not token or token in tokens:
+                break
+            tokens.add(token)
+        return list(apps.values())
 
     # --- uploads and runs --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ Two audiences, one set of models:
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
+    model_validator,
 )
 
 from nextmv_tui.cloud.status import RunStatus
@@ -148,6 +150,20 @@ class Metadata(WireModel):
     # Extension (local service; absent on Nextmv Cloud): when the run entered its status.
     status_changed_at: UtcDatetime | None = None
 
+    @property
+    def objective(self) -> float | None:
+        """``statistics.result.value`` when it is a number (the run's objective)."""
+        return objective_of(self.statistics)
+
+
+def objective_of(statistics: Any) -> float | None:
+    """``result.value`` of a statistics object, when it is a finite number."""
+    result = statistics.get("result") if isinstance(statistics, dict) else None
+    value = result.get("value") if isinstance(result, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
 
 class RunInformation(WireModel):
     id: str
@@ -200,32 +216,97 @@ class QueueResponse(WireModel):
     runs: list[QueuedRun]
 
 
+class StatisticsIndicator(WireModel):
+    """One ``{name, value}`` of a run list item's ``statistics.indicators``."""
+
+    name: str
+    value: Any = None
+
+
+def _indicators(value: Any) -> Any:
+    """Keep well-formed indicators only: one odd entry must not cost the whole page."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return value
+    return [
+        item for item in value
+        if isinstance(item, StatisticsIndicator)
+        or (isinstance(item, dict) and isinstance(item.get("name"), str))
+    ]
+
+
 class StatisticsSummary(WireModel):
-    status: str = ""
+    """``statistics`` (and ``metrics``) of a run list item: a status plus indicators."""
+
+    status: Str = ""
     error: str | None = None
-    indicators: list[dict[str, Any]] | None = None
+    indicators: Annotated[list[StatisticsIndicator], BeforeValidator(_indicators)] = Field(
+        default_factory=list
+    )
+
+    def indicator(self, name: str) -> Any:
+        """The value of indicator ``name`` (e.g. ``result.value``), None when absent."""
+        for item in self.indicators:
+            if item.name == name:
+                return item.value
+        return None
+
+
+OBJECTIVE_INDICATOR = "result.value"
+"""Name of the indicator that carries the objective (``statistics.result.value``)."""
 
 
 class RunSummary(WireModel):
-    """One item of ``GET v1/applications/{app}/runs``."""
+    """One item of ``GET v1/applications/{app}/runs``.
+
+    Fields after ``statistics`` are optional: ``metrics`` and ``experiment_id`` are Cloud
+    fields; ``batch_experiment_id``, ``duration``, ``execution_duration`` (ms),
+    ``initiated_at`` and ``status_changed_at`` are sent by the local service (and read if
+    Cloud sends them).
+    """
 
     id: str
-    user_email: str = ""
-    name: str = ""
-    description: str = ""
+    user_email: Str = ""
+    name: Str = ""
+    description: Str = ""
     created_at: UtcDatetime
-    application_id: str = ""
-    application_instance_id: str = ""
-    application_version_id: str = ""
-    run_type: RunTypeConfiguration = Field(default_factory=RunTypeConfiguration)
-    execution_class: str = ""
-    runtime: str = ""
+    application_id: Str = ""
+    application_instance_id: Str = ""
+    application_version_id: Str = ""
+    run_type: Annotated[RunTypeConfiguration, _none_to(RunTypeConfiguration)] = Field(
+        default_factory=RunTypeConfiguration
+    )
+    execution_class: Str = ""
+    runtime: Str = ""
     status_v2: Status = RunStatus.NONE
     queuing_priority: int | None = None
     queuing_disabled: bool | None = None
     options: dict[str, str] | None = None
     request_options: dict[str, str] | None = None
     statistics: StatisticsSummary | None = None
+    metrics: StatisticsSummary | None = None
+    experiment_id: str | None = None
+    batch_experiment_id: str | None = None
+    duration: float | None = None
+    execution_duration: float | None = None
+    initiated_at: UtcDatetime | None = None
+    status_changed_at: UtcDatetime | None = None
+
+    @property
+    def status(self) -> RunStatus:
+        return self.status_v2
+
+    @property
+    def objective(self) -> float | None:
+        """``result.value`` from the statistics (or metrics) indicators, when numeric."""
+        for summary in (self.statistics, self.metrics):
+            if summary is None:
+                continue
+            value = objective_of({"result": {"value": summary.indicator(OBJECTIVE_INDICATOR)}})
+            if value is not None:
+                return value
+        return None
 
 
 class RunList(WireModel):
@@ -314,11 +395,24 @@ class CreateRunResponse(WireModel):
 
 class Application(WireModel):
     id: str
-    name: str = ""
-    description: str = ""
+    name: Str = ""
+    description: Str = ""
     default_instance_id: str = ""
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+
+
+class ApplicationList(WireModel):
+    """``GET v1/applications?pagereturn=true``: ``{"items": [...], "next_page_token"?}``."""
+
+    items: Annotated[list[Application], _none_to(list)] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, value: Any) -> Any:
+        """A bare list (the unpaginated answer) reads as ``{"items": [...]}``."""
+        return {"items": value} if isinstance(value, list) else value
 
 
 class CreateApplicationRequest(WireModel):

@@ -9,6 +9,7 @@ Clock and random source are injected so tests are exact.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -71,6 +72,34 @@ class PollSchedule:
         return self.options.max_duration >= 0 and self.elapsed() >= self.options.max_duration
 
 
+PROMPT_FIRST = 0.25
+PROMPT_CAP = 1.0
+PROMPT_LONG_CAP = 5.0
+
+
+def prompt_delay(attempt: int, elapsed: float) -> float:
+    """Follow a run so a waiter returns promptly when it ends (``submit --wait``).
+
+    0.25, 0.5, 1, 1, ... s: at most 1 s late for a run of up to a minute (the SDK's
+    schedule is up to 21 s late). Longer runs are polled every ``elapsed / 60`` s, at most
+    5 s, so an hour-long run costs ~720 requests instead of 3,600.
+    """
+    cap = min(PROMPT_LONG_CAP, max(PROMPT_CAP, elapsed / 60.0))
+    return min(cap, PROMPT_FIRST * 2.0 ** min(max(attempt - 1, 0), 10))
+
+
+LIVE_LOG_MIN = 0.2
+LIVE_LOG_MAX = 10.0
+
+
+def live_log_delay(hint: float) -> float:
+    """The wait before the next live-logs call: the server's ``next_available_in_seconds``,
+    kept in [0.2, 10] s (0, a negative or a missing hint would mean a tight loop: 1 s)."""
+    if not math.isfinite(hint) or hint <= 0:
+        return 1.0
+    return min(LIVE_LOG_MAX, max(LIVE_LOG_MIN, hint))
+
+
 class HasStatus(Protocol):
     @property
     def status(self) -> RunStatus: ...
@@ -88,12 +117,14 @@ async def poll_until_final(
     on_update: Callable[[T], None] | None = None,
     rng: Callable[[], float] = random.random,
     clock: Callable[[], float] = time.monotonic,
+    delay: Callable[[int, float], float] | None = None,
 ) -> T | None:
     """Call ``fetch`` on the schedule until its ``status`` is succeeded, failed or canceled.
 
     Returns the final value, or None when ``stop()`` became true. Raises ``PollTimeoutError``
     when ``max_tries`` or ``max_duration`` runs out; errors from ``fetch`` propagate.
-    ``on_update`` sees every fetched value (progress display).
+    ``on_update`` sees every fetched value (progress display). ``delay(tries, elapsed)``,
+    when given, replaces the schedule's waits (e.g. ``prompt_delay``).
     """
     schedule = PollSchedule(options, rng=rng, clock=clock)
     schedule.start()
@@ -115,4 +146,5 @@ async def poll_until_final(
                 f"run did not finish within {schedule.options.max_duration:g} s "
                 f"(last status: {value.status.value})"
             )
-        await sleep(schedule.delay_after(tries))
+        wait = schedule.delay_after(tries) if delay is None else delay(tries, schedule.elapsed())
+        await sleep(wait)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from nextmv_tui.cloud.models import Application, CreateApplicationRequest
-from nextmv_tui.service import wire
+from nextmv_tui.service import listing, wire
 from nextmv_tui.service.api import ApiProblem, parse_object, read_body, validation_message
 from nextmv_tui.service.deps import ApplicationDep, ServiceDep
 from nextmv_tui.service.store import AppRecord
@@ -22,8 +22,20 @@ router = APIRouter()
 
 
 @router.get("/v1/applications")
-async def list_applications(service: ServiceDep) -> dict[str, Any]:
-    return {"items": [_app_wire(app) for app in service.store.list_applications()]}
+async def list_applications(
+    service: ServiceDep, pagereturn: str | None = None, pagetoken: str | None = None
+) -> Any:
+    if (pagereturn or "").lower() != "true":  # SDK no_pagination: a bare list
+        return [_app_wire(app) for app in service.store.list_applications()]
+    try:
+        apps, token = listing.applications_page(
+            service.store, pagetoken, service.settings.page_size
+        )
+    except ValueError as exc:
+        raise ApiProblem(400, str(exc)) from None
+    return {"items": [_app_wire(app) for app in apps]} | (
+        {"next_page_token": token} if token else {}
+    )
 
 
 @router.get("/v1/applications/{app_id}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from nextmv_tui.cloud.models import RunList
 from nextmv_tui.cloud.status import RunStatus
-from nextmv_tui.service import payloads, wire
+from nextmv_tui.service import listing, payloads, wire
 from nextmv_tui.service.api import ApiProblem
 from nextmv_tui.service.deps import ApplicationDep, RunDep, ServiceDep
 
@@ -24,22 +24,19 @@ async def list_runs(
     service: ServiceDep,
     pagereturn: str | None = None,
     pagetoken: str | None = None,
+    status: str | None = None,
+    created_after: str | None = None,
 ) -> dict[str, Any]:
-    before: int | None = None
-    if pagetoken:
-        if not pagetoken.isdigit():
-            raise ApiProblem(400, f"invalid pagetoken {pagetoken!r}")
-        before = int(pagetoken)
+    try:
+        query = listing.run_query(app.id, status, created_after, pagetoken)
+    except ValueError as exc:
+        raise ApiProblem(400, str(exc)) from None
     paged = (pagereturn or "").lower() == "true"
-    size = service.settings.page_size
-    runs = service.store.list_runs(app.id, before, size + 1 if paged else None)
-    token = None
-    if paged and len(runs) > size:
-        runs = runs[:size]
-        token = str(runs[-1].seq)
+    page = listing.runs_page(service.store, query, service.settings.page_size, paged)
     email = service.settings.user_email
     return RunList(
-        runs=[wire.run_summary(run, email) for run in runs], next_page_token=token
+        runs=[wire.run_summary(run, email) for run in page.runs],
+        next_page_token=page.next_page_token,
     ).to_wire()
 
 

@@ -56,7 +56,8 @@ class ServiceSettings:
     upload_ttl: float = 15 * 60
     max_inline_bytes: int = MAX_INLINE_BYTES
     max_upload_bytes: int = MAX_PAYLOAD_BYTES
-    page_size: int = 100
+    page_size: int = 50
+    """Most runs (and applications) per list answer: Nextmv Cloud's documented maximum."""
     cancel_grace: float = 3.0
     user_email: str = "local@nextmv-tui"
     execution_classes: dict[str, ExecutionClass] = field(init=False)

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +92,15 @@ def _run_from_row(row: sqlite3.Row) -> RunRecord:
     return RunRecord(**values)
 
 
+def _run_values(run: RunRecord) -> tuple[Any, ...]:
+    values = {name: getattr(run, name) for name in _RUN_COLUMNS if name != "seq"}
+    values["queuing_disabled"] = int(run.queuing_disabled)
+    values["options"] = json.dumps(run.options)
+    values["run_type"] = json.dumps(run.run_type)
+    values["statistics"] = json.dumps(run.statistics) if run.statistics is not None else None
+    return tuple(values.values())
+
+
 class Store:
     """Thread-safe access to ``runs.db``; every method is one short transaction."""
 
@@ -158,39 +167,66 @@ class Store:
         )
         return AppRecord(*rows[0]) if rows else None
 
-    def list_applications(self) -> list[AppRecord]:
-        rows = self._query(
-            "SELECT id, name, description, created_at, updated_at FROM applications ORDER BY id"
-        )
-        return [AppRecord(*row) for row in rows]
+    def list_applications(
+        self, after_id: str | None = None, limit: int | None = None
+    ) -> list[AppRecord]:
+        """Applications by ID; keyset pagination on the ID (``after_id`` excluded)."""
+        sql = "SELECT id, name, description, created_at, updated_at FROM applications"
+        params: list[Any] = []
+        if after_id is not None:
+            sql += " WHERE id > ?"
+            params.append(after_id)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [AppRecord(*row) for row in self._query(sql, tuple(params))]
 
     # --- runs --------------------------------------------------------------------------
 
     def insert_run(self, run: RunRecord) -> None:
-        values = {name: getattr(run, name) for name in _RUN_COLUMNS if name != "seq"}
-        values["queuing_disabled"] = int(run.queuing_disabled)
-        values["options"] = json.dumps(run.options)
-        values["run_type"] = json.dumps(run.run_type)
-        values["statistics"] = json.dumps(run.statistics) if run.statistics is not None else None
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
+        self.insert_runs([run])
+
+    def insert_runs(self, runs: Iterable[RunRecord]) -> None:
+        """Insert runs in one transaction (bulk seeding); sets each record's ``seq``."""
+        columns = ", ".join(name for name in _RUN_COLUMNS if name != "seq")
+        marks = ", ".join("?" for name in _RUN_COLUMNS if name != "seq")
         with self._tx() as db:
-            cursor = db.execute(
-                f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(values.values())
-            )
-            run.seq = int(cursor.lastrowid or 0)
+            for run in runs:
+                cursor = db.execute(
+                    f"INSERT INTO runs ({columns}) VALUES ({marks})", _run_values(run)
+                )
+                run.seq = int(cursor.lastrowid or 0)
 
     def get_run(self, run_id: str) -> RunRecord | None:
         rows = self._query(_SELECT_RUN + " WHERE id = ?", (run_id,))
         return _run_from_row(rows[0]) if rows else None
 
-    def list_runs(self, app_id: str, before_seq: int | None, limit: int | None) -> list[RunRecord]:
-        """Runs of one app, newest first; keyset pagination on ``seq``."""
+    def list_runs(
+        self,
+        app_id: str,
+        before_seq: int | None,
+        limit: int | None,
+        *,
+        statuses: Sequence[str] = (),
+        created_after: float | None = None,
+    ) -> list[RunRecord]:
+        """Runs of one app, newest first; keyset pagination on ``seq``.
+
+        ``statuses`` keeps only runs in one of them; ``created_after`` (epoch seconds) only
+        runs created at or after it.
+        """
         sql = _SELECT_RUN + " WHERE app_id = ?"
         params: list[Any] = [app_id]
         if before_seq is not None:
             sql += " AND seq < ?"
             params.append(before_seq)
+        if statuses:
+            sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+            params.extend(statuses)
+        if created_after is not None:
+            sql += " AND created_at >= ?"
+            params.append(created_after)
         sql += " ORDER BY seq DESC"
         if limit is not None:
             sql += " LIMIT ?"

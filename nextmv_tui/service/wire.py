@@ -7,6 +7,7 @@ option values are strings, durations are milliseconds.
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -23,6 +24,8 @@ from nextmv_tui.cloud.models import (
     RunSummary,
     RunTracking,
     RunTypeConfiguration,
+    StatisticsIndicator,
+    StatisticsSummary,
 )
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.cloud.timefmt import format_epoch
@@ -120,7 +123,48 @@ def run_summary(run: RunRecord, user_email: str) -> RunSummary:
         queuing_disabled=run.queuing_disabled,
         options=dict(run.options),
         request_options=dict(run.options),
+        statistics=statistics_summary(run.statistics),
+        batch_experiment_id=run.batch_experiment_id,
+        duration=_ms(run.created_at, run.finished_at),
+        execution_duration=_ms(run.started_at, run.finished_at),
+        initiated_at=timestamp(run.started_at) if run.started_at is not None else None,
+        status_changed_at=timestamp(run.status_changed_at),
     )
+
+
+MAX_CUSTOM_INDICATORS = 10
+"""``result.custom`` scalars listed as indicators, at most (the rest stay in the metadata)."""
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def statistics_summary(stats: dict[str, Any] | None) -> StatisticsSummary | None:
+    """What a list item says about a run's statistics (reference §2.8): a status and
+    indicators named by their path, the objective ``result.value`` first."""
+    if stats is None:
+        return None
+    indicators: list[StatisticsIndicator] = []
+    for section, keys in (("result", ("value", "duration")), ("run", ("duration", "iterations"))):
+        part = stats.get(section)
+        if not isinstance(part, dict):
+            continue
+        indicators += [
+            StatisticsIndicator(name=f"{section}.{key}", value=part[key])
+            for key in keys if _scalar(part.get(key))
+        ]
+    result = stats.get("result")
+    custom = result.get("custom") if isinstance(result, dict) else None
+    if isinstance(custom, dict):
+        scalars = [(str(k), v) for k, v in custom.items() if _scalar(v)]
+        indicators += [
+            StatisticsIndicator(name=f"result.custom.{key}", value=value)
+            for key, value in scalars[:MAX_CUSTOM_INDICATORS]
+        ]
+    return StatisticsSummary(status="success", indicators=indicators)
 
 
 _ISO_CACHE: dict[float, str] = {}

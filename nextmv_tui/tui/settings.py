@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nextmv_tui.cloud.config import ClientConfig
+from nextmv_tui.cloud.history import HistoryOptions
 
 if TYPE_CHECKING:
     import httpx
@@ -80,6 +81,8 @@ class Settings:
     keymap_path: Path | None = None
     """The user's keymap file (the CLI passes the platform config dir's ``keymap.yaml``);
     None: default keys only (tests)."""
+    history: HistoryOptions = field(default_factory=HistoryOptions)
+    """Run history bounds and cadence (``--history``; see cloud/history.py)."""
 
     @property
     def profile(self) -> str:

@@ -15,6 +15,7 @@ import itertools
 import json
 import tarfile
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -587,3 +588,60 @@ async def test_expired_presigned_url_hides_the_signature(client, server, tmp_pat
         await client.upload("http://store.test/u?X-Amz-Signature=deadbeef", path)
     assert "deadbeef" not in str(info.value)
     assert "http://store.test/u" in str(info.value) and "expired" in str(info.value)
+
+
+async def test_list_applications_follows_tokens_and_reads_a_bare_list(client, server):
+    def page(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("pagetoken")
+        assert request.url.params["pagereturn"] == "true"
+        items = {None: [{"id": "a"}, {"id": "b", "name": None}], "t1": [{"id": "b"}, {"id": "c"}],
+                 "t2": [{"id": "d"}]}[token]
+        nxt = {None: "t1", "t1": "t2", "t2": "t1"}[token]  # ends on a repeated token
+        return httpx.Response(200, json={"items": items, "next_page_token": nxt})
+
+    server.on("GET", "/v1/applications", page)
+    assert [app.id for app in await client.list_applications()] == ["a", "b", "c", "d"]
+    assert server.count("GET", "/v1/applications") == 3
+    server.on("GET", "/v1/applications", httpx.Response(200, json=[{"id": "x"}]))
+    assert [app.id for app in await client.list_applications()] == ["x"]
+
+
+def _run_item(run_id: str, minute: int, **extra: Any) -> dict[str, Any]:
+    return {"id": run_id, "created_at": f"2024-01-01T00:{minute:02d}:00Z", **extra}
+
+
+async def test_recent_runs_stops_at_the_age_and_count_bounds(client, server):
+    pages = {
+        None: ([_run_item(f"r{m}", m) for m in (59, 58, 57)], "p2"),
+        "p2": ([_run_item(f"r{m}", m) for m in (56, 55, 54)], "p3"),
+        "p3": ([_run_item(f"r{m}", m) for m in (53, 52, 51)], "p4"),
+    }
+
+    def page(request: httpx.Request) -> httpx.Response:
+        runs, nxt = pages[request.url.params.get("pagetoken")]
+        return httpx.Response(200, json={"runs": runs, "next_page_token": nxt})
+
+    server.on("GET", RUNS, page)
+    since = datetime(2024, 1, 1, 0, 55, tzinfo=timezone.utc)
+    got = [[r.id for r in p] async for p in client.recent_runs("app", created_after=since)]
+    assert got == [["r59", "r58", "r57"], ["r56", "r55"]]
+    assert server.count("GET", RUNS) == 2  # the page that went below the bound was the last
+    got = [[r.id for r in p] async for p in client.recent_runs("app", max_runs=4)]
+    assert got == [["r59", "r58", "r57"], ["r56"]]
+    assert server.count("GET", RUNS) == 4
+    naive = datetime(2024, 1, 1, 0, 58)  # naive datetimes are UTC, like the models'
+    assert [r.id async for p in client.recent_runs("app", created_after=naive) for r in p] == [
+        "r59", "r58"]
+
+
+async def test_run_list_items_tolerate_nulls_and_odd_indicators(client, server):
+    item = _run_item(
+        "r1", 1, name=None, user_email=None, run_type=None, status_v2="brand-new",
+        statistics={"status": "success", "indicators": [
+            {"name": "result.value", "value": 12.5}, {"value": 3}, "junk", None]},
+    )
+    server.on("GET", RUNS, httpx.Response(200, json={"runs": [item]}))
+    (run,) = (await client.list_runs("app")).runs
+    assert run.name == "" and run.status_v2.value == "unknown"
+    assert run.objective == 12.5
+    assert [i.name for i in run.statistics.indicators] == ["result.value"]

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import pytest
 
 from nextmv_tui.cloud.errors import PollTimeoutError
-from nextmv_tui.cloud.polling import PollingOptions, PollSchedule, poll_until_final
+from nextmv_tui.cloud.polling import (
+    PollingOptions,
+    PollSchedule,
+    live_log_delay,
+    poll_until_final,
+    prompt_delay,
+)
 from nextmv_tui.cloud.retry import RetryPolicy, parse_retry_after
 from nextmv_tui.cloud.status import RunStatus
 
@@ -114,3 +120,19 @@ def test_parse_retry_after():
     now = datetime(2024, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
     assert parse_retry_after("Mon, 01 Jan 2024 12:00:30 GMT", now=now) == 30.0
     assert parse_retry_after("Mon, 01 Jan 2024 11:00:00 GMT", now=now) == 0.0
+
+
+def test_prompt_delay_returns_within_a_second_then_stretches_for_long_runs():
+    assert [prompt_delay(i, 5.0) for i in range(1, 6)] == [0.25, 0.5, 1.0, 1.0, 1.0]
+    assert prompt_delay(50, 59.0) == 1.0
+    assert prompt_delay(50, 180.0) == 3.0
+    assert prompt_delay(500, 3600.0) == 5.0
+    assert prompt_delay(10_000, 1e9) == 5.0
+
+
+@pytest.mark.parametrize(
+    ("hint", "wait"),
+    [(1.0, 1.0), (0.0, 1.0), (-3, 1.0), (float("nan"), 1.0), (0.01, 0.2), (3600, 10.0)],
+)
+def test_live_log_delay_follows_the_server_within_limits(hint, wait):
+    assert live_log_delay(hint) == wait

@@ -167,7 +167,7 @@ def test_applications_create_and_get(local_service: LocalService) -> None:
         bad = client.post("/v1/applications", json={"id": "a/b", "name": "x"})
         assert bad.status_code == 400
         assert client.post("/v1/applications", json={"id": 5}).status_code == 400
-        ids = {app["id"] for app in client.get("/v1/applications").json()["items"]}
+        ids = {app["id"] for app in client.get("/v1/applications").json()}
         assert {"knapsack", "routing", "my-app"} <= ids
 
 

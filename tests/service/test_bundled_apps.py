@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from nextmv.output import Statistics as SdkStatistics  # type: ignore[import-untyped]
 
 from nextmv_tui.cloud.samples import make_knapsack_input, make_routing_input
 from nextmv_tui.service.manifest import bundled_app_dir
@@ -174,6 +175,40 @@ def test_routing_sample_runs_for_the_duration_and_logs_every_second():
     assert points[-1]["y"] == pytest.approx(stats["result"]["value"])
     assert "best objective" in result.stderr
     assert output["options"] == {"duration": 2.0, "seed": 1}
+
+
+def test_routing_series_has_the_sdk_shape_and_is_a_bounded_step_function():
+    payload = make_routing_input(60, 4, seed=3)
+    result = run_app(ROUTING, payload, "-duration", "2", "-seed", "5")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)["statistics"]
+
+    parsed = SdkStatistics.model_validate(stats)  # the official SDK's statistics model
+    series = parsed.series_data.value
+    assert series.name == "best objective"
+    xs = [point.x for point in series.data_points]
+    ys = [point.y for point in series.data_points]
+    assert xs == sorted(set(xs))  # time moves forward, one value per instant
+    assert ys == sorted(ys, reverse=True)  # the best objective never gets worse
+    assert 0 <= xs[0] < 1.0 and 2.0 <= xs[-1] < 3.0
+    assert all(b - a <= 1.1 for a, b in itertools.pairwise(xs))  # a point at least every second
+    assert ys[-1] == stats["result"]["value"]
+    assert len(xs) <= 2 * 2 / 0.1 + 2
+
+
+def test_objective_series_merges_close_points_and_keeps_the_first():
+    routing = load_module(ROUTING, "routing_main")
+    series = routing.ObjectiveSeries(10.0)
+    for k in range(1000):  # an improvement every millisecond
+        series.add(0.001 * k, 1000.0 - k)
+    xs = [p["x"] for p in series.points]
+    assert xs[0] == 0.0 and series.points[-1] == {"x": 0.999, "y": 1.0}
+    assert len(xs) <= 2 * 1.0 / 0.1 + 2
+    assert all(b - a >= 0.1 for a, b in zip(xs, xs[2:], strict=False))
+    long = routing.ObjectiveSeries(3600.0)
+    for k in range(36_000):
+        long.add(0.1 * k, 1e6 - k)
+    assert len(long.points) <= 2 * 300 + 2
 
 
 def test_routing_without_depots_ignores_unknown_fields():

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nextmv import PollingOptions, cloud  # type: ignore[import-untyped]
+from nextmv import PollingOptions, StatusV2, cloud  # type: ignore[import-untyped]
 
 from tests.conftest import LocalService
 from tests.service.helpers import (
@@ -155,11 +155,39 @@ def test_list_runs_with_pagination(make_local_service: Callable[..., LocalServic
     app = sdk_app(service, "knapsack")
     created = {app.new_run(input={"items": [], "weight_capacity": i}) for i in range(230)}
 
-    runs = app.list_runs()  # pagereturn=true, 3 pages of at most 100
+    runs = app.list_runs()  # pagereturn=true: 5 pages of at most 50, newest first
 
-    assert {run.id for run in runs} == created
+    assert {run.id for run in runs} == created and len(runs) == 230
     assert all(run.status_v2.value == "queued" for run in runs)
-    assert {run.id for run in app.list_runs(no_pagination=True)} == created
+    created_at = [run.created_at for run in runs]
+    assert created_at == sorted(created_at, reverse=True)
+    # One plain GET: the newest 50, as Cloud caps a request at 50 runs.
+    assert [run.id for run in app.list_runs(no_pagination=True)] == [r.id for r in runs[:50]]
+    items = app.client.iter_with_pagination(
+        method="GET", endpoint="v1/applications/knapsack/runs", items_key="runs"
+    )
+    assert [item["id"] for item in items] == [r.id for r in runs]
+    assert [r.id for r in app.list_runs(status=StatusV2.queued)] == [r.id for r in runs]
+    assert app.list_runs(status=StatusV2.failed) == []
+
+
+def test_list_applications_paginated_and_not(
+    make_local_service: Callable[..., LocalService],
+) -> None:
+    service = make_local_service(concurrency=0)
+    client = cloud.Client(api_key=service.api_key, url=service.endpoint)
+    with service.client() as http:
+        for index in range(60):
+            assert http.post("/v1/applications", json={"id": f"app-{index:02d}",
+                                                       "name": f"App {index}"}).status_code == 201
+
+    paged = cloud.list_applications(client)
+    plain = cloud.list_applications(client, no_pagination=True)
+
+    expected = sorted(["knapsack", "routing"] + [f"app-{i:02d}" for i in range(60)])
+    assert [app.id for app in paged] == expected
+    assert [app.id for app in plain] == expected
+    assert {app.id: app.name for app in paged}["app-07"] == "App 7"
 
 
 def test_download_urls_need_no_key_and_are_not_content_encoded(service: LocalService) -> None:

@@ -344,6 +344,33 @@ def ruin(solution: Solution, rng: random.Random) -> tuple[list[int], set[int]]:
     return removed, touched
 
 
+class ObjectiveSeries:
+    """The best objective over time, for ``statistics.series_data.value`` (the Nextmv SDK's
+    ``Series``: ``name`` plus ``data_points`` of ``{x: seconds since start, y: objective}``).
+
+    x never decreases and y never increases (a step function). Points closer in time than
+    ``resolution`` (0.1 s, or duration/300 for long runs) merge into the later one, so a
+    10 s run gives at most ~100 points and an hour-long one ~300, whatever the number of
+    improvements; the first point (the construction) is always kept.
+    """
+
+    def __init__(self, duration: float) -> None:
+        self.resolution = max(0.1, duration / 300.0)
+        self.points: list[dict[str, float]] = []
+
+    def add(self, x: float, y: float) -> None:
+        point = {"x": round(x, 3), "y": round(y, 3)}
+        points = self.points
+        if points and point["x"] <= points[-1]["x"]:
+            point["x"] = points[-1]["x"]  # one instant: the later (better) value wins
+        same_instant = bool(points) and point["x"] == points[-1]["x"]
+        close = len(points) >= 2 and point["x"] - points[-2]["x"] < self.resolution
+        if same_instant or close:
+            points[-1] = point
+        else:
+            points.append(point)
+
+
 def search(
     problem: Problem, options: dict[str, Any], started: float
 ) -> tuple[Solution, dict[str, Any]]:
@@ -353,7 +380,8 @@ def search(
     best_value = best.objective()
     best_time = time.monotonic() - started
     current, current_value = best.copy(), best_value
-    series = [{"x": round(best_time, 3), "y": round(best_value, 3)}]
+    series = ObjectiveSeries(options["duration"])
+    series.add(best_time, best_value)
     log(f"construction: objective {best_value:.2f}")
     next_log = started + 1.0
     iterations = restarts = since_best = 0
@@ -361,7 +389,7 @@ def search(
         if now >= next_log:
             elapsed = now - started
             log(f"{elapsed:5.1f}s  best objective {best_value:.2f}  iterations {iterations}")
-            series.append({"x": round(elapsed, 3), "y": round(best_value, 3)})
+            series.add(elapsed, best_value)
             next_log += 1.0
         iterations += 1
         since_best += 1
@@ -384,16 +412,16 @@ def search(
         if value < best_value - 1e-9:
             best, best_value = candidate.copy(), value
             best_time = time.monotonic() - started
-            series.append({"x": round(best_time, 3), "y": round(best_value, 3)})
+            series.add(best_time, best_value)
             since_best = 0
     elapsed = time.monotonic() - started
     log(f"{elapsed:5.1f}s  final objective {best_value:.2f}  iterations {iterations}")
-    series.append({"x": round(elapsed, 3), "y": round(best_value, 3)})
+    series.add(elapsed, best_value)
     return best, {
         "iterations": iterations,
         "restarts": restarts,
         "best_time": best_time,
-        "series": series,
+        "series": series.points,
     }
 
 
