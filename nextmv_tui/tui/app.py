@@ -11,8 +11,6 @@ table change because DataTable moves its cursor by row index.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -200,17 +198,6 @@ class NextmvTuiApp(App[int]):
             self._poll_now()
         if self.settings.demo:
             self._start_demo()
-        if self.settings.handle_signals:
-            self._install_signal_handlers()
-
-    def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for name in ("SIGTERM", "SIGHUP"):
-            number = getattr(signal, name, None)
-            if number is None:
-                continue
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(number, self.exit)
 
     async def on_unmount(self) -> None:
         if self._client is not None:
