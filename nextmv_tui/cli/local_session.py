@@ -3,7 +3,8 @@
 - ``open``: under the lease lock, take a lease and find or start the service. A service this
   monitor starts is recorded in ``managed.json`` and gets a keeper (``cli/keeper.py``).
 - ``supervise``: a daemon thread that, when the service is gone, starts it again on the same
-  port (any ``--local`` monitor does; the new one is then managed, i.e. ours to stop).
+  port (any ``--local`` monitor does; the new one is then managed, i.e. ours to stop). A
+  service started by hand with ``--tls`` is not restarted (the launcher starts plain HTTP).
 - ``close``: drop the lease; if no live lease is left and the running service is a managed
   one, stop it (last one out). A user's service (no ``managed.json``) is never stopped.
 - ``emergency_release``: what the watchdog can still do: drop the lease and, if last, send
@@ -131,6 +132,8 @@ class LocalSession:
         if service_process(self.data_dir) is not None:
             self._failures = 0
             return True
+        if self.handle is not None and self.handle.endpoint.startswith("https:"):
+            return False  # a --tls service was started by hand: it cannot be restarted as is
         with self.leases.locked(cancel=self._stop) as held:
             if not held:
                 return False
