@@ -29,21 +29,16 @@ from typing import TypeVar
 
 import pyte
 
+from tests.service.helpers import wait_until
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 WRITE_SYSCALL = {"x86_64": 1, "aarch64": 64}.get(platform.machine())
 
 
 def wait_for(predicate: Callable[[], T | None], timeout: float, what: str) -> T:
-    """The first truthy ``predicate()``; AssertionError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
+    """The first truthy ``predicate()`` (checked every 20 ms); fails after ``timeout`` s."""
+    return wait_until(predicate, timeout, 0.02, what)
 
 
 def monitor_env(home: Path, exit_log: Path) -> dict[str, str]:
