@@ -38,6 +38,9 @@ GRACE = 2.0
 """Seconds a clean shutdown gets after the first exit request before the watchdog acts."""
 HARD = 2.8
 """Seconds after which SIGALRM (default action) ends the process if the watchdog could not."""
+GRACE_ENV = "NEXTMV_TUI_EXIT_GRACE"
+"""Overrides ``GRACE`` (``HARD`` follows, 0.8 s later). The tests raise it to prove that the
+clean shutdown completes on its own, however loaded the machine."""
 EMERGENCY_BUDGET = 0.4
 """Seconds the watchdog gives its emergency callbacks (they run on a side thread)."""
 WATCHED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -77,14 +80,18 @@ class Lifecycle:
     def __init__(
         self,
         *,
-        grace: float = GRACE,
+        grace: float | None = None,
         hard: float | None = HARD,
         terminal_fds: Iterable[int] = (0, 2),
         exit_process: Callable[[int], object] = os._exit,
         exit_log: str | None = None,
     ) -> None:
-        self.grace = grace
+        self.grace = GRACE if grace is None else grace
         self.hard = hard
+        if grace is None and os.environ.get(GRACE_ENV):
+            with contextlib.suppress(ValueError):
+                self.grace = max(0.0, float(os.environ[GRACE_ENV]))
+                self.hard = None if hard is None else self.grace + (HARD - GRACE)
         self.terminal_fds = tuple(dict.fromkeys(terminal_fds))
         self._exit_process = exit_process
         self._exit_log = exit_log if exit_log is not None else os.environ.get(EXIT_LOG_ENV)
