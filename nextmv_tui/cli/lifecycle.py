@@ -145,7 +145,8 @@ class Lifecycle:
         signal.set_wakeup_fd(self._old_wakeup)
         for signum, handler in self._old_handlers.items():
             signal.signal(signum, handler)  # type: ignore[arg-type]
-        for fd in self._pipes:  # closing the pipes ends both threads
+        # Write ends first: EOF / POLLHUP on the read ends lets both threads return.
+        for fd in self._pipes[1::2] + self._pipes[::2]:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._pipes.clear()
