@@ -87,10 +87,12 @@ def run(namespace: argparse.Namespace) -> int:
                      "--endpoint/--api-key/--profile")
     lifecycle = Lifecycle().install()
     try:
-        return _run_monitor(args, lifecycle)
+        code = _run_monitor(args, lifecycle)
     finally:
         lifecycle.record("clean")
         lifecycle.uninstall()  # the watchdog, if armed, keeps guarding the exit
+    lifecycle.finish(code)  # on a signal or a lost terminal: end now, skip the teardown
+    return code
 
 
 def _run_monitor(args: argparse.Namespace, lifecycle: Lifecycle) -> int:

@@ -134,3 +134,23 @@ def test_terminal_gone_on_a_pty() -> None:
         os.close(slave)
     with open(os.devnull) as null:
         assert not terminal_gone(null.fileno())
+
+
+def test_finish_ends_a_signalled_process_with_its_output_flushed(tmp_path):
+    proc, _ = run_script(tmp_path, """
+        life.request_exit("SIGTERM", 143)
+        sys.stdout.write("buffered, not yet flushed")
+        life.finish(143)
+        sys.exit(0)  # not reached
+    """, hard=None)
+    assert proc.stdout is not None
+    assert proc.stdout.read() == "buffered, not yet flushed"
+    assert proc.wait(10) == 143
+
+
+def test_finish_does_nothing_without_an_exit_request(tmp_path):
+    proc, _ = run_script(tmp_path, """
+        life.finish(143)
+        sys.exit(7)
+    """)
+    assert proc.wait(10) == 7
