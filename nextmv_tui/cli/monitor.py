@@ -88,8 +88,12 @@ def run(namespace: argparse.Namespace) -> int:
     lifecycle = Lifecycle().install()
     try:
         code = _run_monitor(args, lifecycle)
-    finally:
+    except BaseException:
+        lifecycle.record("error")
+        raise
+    else:
         lifecycle.record("clean")
+    finally:
         lifecycle.uninstall()  # the watchdog, if armed, keeps guarding the exit
     lifecycle.finish(code)  # on a signal or a lost terminal: end now, skip the teardown
     return code
