@@ -2,9 +2,13 @@
 
 Everything that can be wrong with the configuration is found here, before Textual takes the
 terminal, and reported as one line on stderr with exit code 1. With ``--local`` the local
-service of the data dir is used, started if needed; a service this command started is
-stopped when the monitor exits (its queued runs persist and resume on its next start), one
-that was already running is left alone.
+service of the data dir is used, started if needed, under a lease (``local_session``): the
+last ``--local`` monitor out stops a service a monitor started (its queued runs persist and
+resume on its next start); one that was already running is left alone.
+
+How it ends (``lifecycle``): ``q``; SIGTERM (exit code 143); SIGHUP or a lost terminal
+(129). A signal or a lost terminal ends the process within ``lifecycle.GRACE`` seconds even
+if the clean shutdown cannot finish.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import TYPE_CHECKING
 from nextmv_tui.cloud.errors import NextmvError
 
 if TYPE_CHECKING:
+    from nextmv_tui.cli.lifecycle import Lifecycle
+    from nextmv_tui.cli.local_session import LocalSession
     from nextmv_tui.cloud.config import ClientConfig
     from nextmv_tui.cloud.history import HistoryOptions
     from nextmv_tui.tui.prefetch import QueuePrefetch
@@ -84,29 +90,50 @@ def _fail(message: str) -> int:
 
 
 def run(namespace: argparse.Namespace) -> int:
-    """Resolve the configuration, run the monitor, stop a service we started."""
-    from nextmv_tui.cloud.config import ClientConfig, resolve_config
+    """Check the options, then run the monitor under the process lifecycle."""
+    from nextmv_tui.cli.lifecycle import Lifecycle
 
     args = namespace
     if args.demo and not args.local:
         return _fail("--demo needs --local (it submits runs to the local service)")
     if args.data_dir is not None and not args.local:
         return _fail("--data-dir needs --local")
-    handle = None
-    if args.local:
-        if args.endpoint or args.api_key or args.profile:
-            return _fail("--local picks the endpoint and key itself; drop "
-                         "--endpoint/--api-key/--profile")
-        from nextmv_tui.service.launcher import LauncherError, ensure_running
+    if args.local and (args.endpoint or args.api_key or args.profile):
+        return _fail("--local picks the endpoint and key itself; drop "
+                     "--endpoint/--api-key/--profile")
+    lifecycle = Lifecycle().install()
+    try:
+        code = _run_monitor(args, lifecycle)
+    except BaseException:
+        lifecycle.record("error")
+        raise
+    else:
+        lifecycle.record("clean")
+    finally:
+        lifecycle.uninstall()  # the watchdog, if armed, keeps guarding the exit
+    lifecycle.finish(code)  # on a signal or a lost terminal: end now, skip the teardown
+    return code
 
+
+def _run_monitor(args: argparse.Namespace, lifecycle: Lifecycle) -> int:
+    """Resolve the configuration, run the monitor, release the local service."""
+    from nextmv_tui.cloud.config import ClientConfig, resolve_config
+
+    session: LocalSession | None = None
+    if args.local:
+        from nextmv_tui.cli.local_session import LocalSession
+        from nextmv_tui.service.launcher import LauncherError
+        from nextmv_tui.service.settings import default_data_dir
+
+        session = LocalSession(args.data_dir or default_data_dir())
         try:
-            handle = ensure_running(data_dir=args.data_dir)
+            handle = session.open(cancel=lifecycle.exit_requested)
         except (LauncherError, OSError) as exc:
-            lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-            message = lines[0].rstrip(":") if lines else exc.__class__.__name__
-            if len(lines) > 1:  # the launcher appends the service log's tail: keep its last line
-                message += f" — {lines[-1]}"
-            return _fail(f"local service: {message}")
+            if lifecycle.exit_requested.is_set():
+                return lifecycle.exit_code or 1
+            return _fail(f"local service: {_one_line(exc)}")
+        lifecycle.add_emergency(session.emergency_release)
+        session.supervise()
         config = ClientConfig(
             endpoint=handle.endpoint,
             api_key=handle.api_key,
@@ -126,13 +153,35 @@ def run(namespace: argparse.Namespace) -> int:
     # Sent now, answered while Textual and the HTTP stack import (launch time).
     prefetch = QueuePrefetch.start(config.endpoint, config.api_key, config.verify)
     try:
-        return _run_app(args, config, prefetch)
+        code = _run_app(args, config, prefetch, lifecycle)
     finally:
-        if handle is not None and handle.started:
-            handle.stop()
+        if session is not None:
+            session.close(budget=_close_budget(lifecycle))
+    if lifecycle.exit_requested.is_set():
+        return lifecycle.exit_code or 1
+    return code
 
 
-def _run_app(args: argparse.Namespace, config: ClientConfig, prefetch: QueuePrefetch | None) -> int:
+def _one_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    message = lines[0].rstrip(":") if lines else exc.__class__.__name__
+    if len(lines) > 1:  # the launcher appends the service log's tail: keep its last line
+        message += f" — {lines[-1]}"
+    return message
+
+
+def _close_budget(lifecycle: Lifecycle) -> float | None:
+    """None after a normal quit (wait for the service); else what the watchdog leaves."""
+    remaining = lifecycle.remaining()
+    return None if remaining is None else max(0.0, remaining - 0.3)
+
+
+def _run_app(
+    args: argparse.Namespace,
+    config: ClientConfig,
+    prefetch: QueuePrefetch | None,
+    lifecycle: Lifecycle,
+) -> int:
     from nextmv_tui.tui.app import make_app
     from nextmv_tui.tui.keymap import default_keymap_path
     from nextmv_tui.tui.settings import Settings
@@ -146,11 +195,31 @@ def _run_app(args: argparse.Namespace, config: ClientConfig, prefetch: QueuePref
         bell=args.bell,
         local=args.local,
         demo=args.demo,
-        handle_signals=True,
         keymap_path=default_keymap_path(),
     )
     if args.history is not None:
         settings.history = args.history
     app = make_app(settings)
-    app.run()
+    _use_safe_driver(app, lifecycle)
+    if lifecycle.exit_requested.is_set():
+        return lifecycle.exit_code or 1
+    try:
+        app.run()
+    except Exception:
+        if lifecycle.lost_terminal.is_set():  # nowhere to show it; the exit code says why
+            return lifecycle.exit_code or 1
+        raise
+    finally:
+        lifecycle.detach()
     return app.return_code or 0
+
+
+def _use_safe_driver(app: object, lifecycle: Lifecycle) -> None:
+    """Swap Textual's Linux driver for ours (``tui/driver.py``), unless TEXTUAL_DRIVER
+    chose another one."""
+    from textual.drivers.linux_driver import LinuxDriver
+
+    from nextmv_tui.tui.driver import driver_class
+
+    if getattr(app, "driver_class", None) is LinuxDriver:
+        app.driver_class = driver_class(lifecycle)  # type: ignore[attr-defined]

@@ -3,7 +3,8 @@
 A healthy service advertised in ``data_dir/service.json`` is reused and left alone on
 ``stop()``. Otherwise ``python -m nextmv_tui serve`` is spawned detached (own session, output
 to ``data_dir/service.log``) and ``stop()`` ends it. Queued runs live in the database, so a
-stopped service resumes them on its next start.
+stopped service resumes them on its next start. Who may stop a service that several
+monitors share is decided by their leases (``cli/leases.py``), not here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,11 @@ class LocalServiceHandle:
     """What an HTTP client should pass as ``verify`` (the cert path for ``--tls``)."""
     pid: int | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The service process when this handle started it (its parent must reap it)."""
+        return self._proc
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the service if we started it (SIGTERM, then SIGKILL after ``timeout``)."""
@@ -125,12 +132,19 @@ def _running(data_dir: Path) -> LocalServiceHandle | None:
 
 
 def ensure_running(
-    data_dir: Path | None = None, port: int = DEFAULT_PORT, timeout: float = START_TIMEOUT
+    data_dir: Path | None = None,
+    port: int = DEFAULT_PORT,
+    timeout: float = START_TIMEOUT,
+    *,
+    exact_port: bool = False,
+    cancel: threading.Event | None = None,
 ) -> LocalServiceHandle:
     """Reuse the healthy service of ``data_dir`` or start one; raises ``LauncherError``.
 
-    A new service listens on ``port``, or on any free port if that one is taken; the
-    endpoint it got is read back from its ``service.json``.
+    A new service listens on ``port``, or on any free port if that one is taken (unless
+    ``exact_port``: a restart must come back where its clients look); the endpoint it got is
+    read back from its ``service.json``. Setting ``cancel`` abandons a start (the half-started
+    service is killed) with ``LauncherError``.
     """
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
     existing = _running(data_dir)
@@ -138,7 +152,7 @@ def ensure_running(
         return existing
     data_dir.mkdir(parents=True, exist_ok=True)
     api_key = load_or_create_api_key(data_dir / API_KEY_FILE)
-    if port and not _port_free(port):
+    if port and not exact_port and not _port_free(port):
         port = 0  # taken (e.g. by the service of another data dir): any free port will do
     log_path = data_dir / "service.log"
     argv = [sys.executable, "-m", "nextmv_tui", "serve", "--data-dir", str(data_dir),
@@ -148,8 +162,28 @@ def ensure_running(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+    try:
+        endpoint = _wait_started(proc, data_dir, log_path, timeout, cancel)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait(STOP_TIMEOUT)
+        raise
+    return LocalServiceHandle(endpoint, api_key, True, data_dir, True, proc.pid, proc)
+
+
+def _wait_started(
+    proc: subprocess.Popen[bytes],
+    data_dir: Path,
+    log_path: Path,
+    timeout: float,
+    cancel: threading.Event | None,
+) -> str:
+    """The endpoint once ``proc`` is healthy and advertised; LauncherError otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if cancel is not None and cancel.is_set():
+            raise LauncherError("start of the local service abandoned")
         if proc.poll() is not None:
             raise LauncherError(
                 f"the local service exited with code {proc.returncode} while starting; "
@@ -159,11 +193,8 @@ def ensure_running(
         if info is not None and info.get("pid") == proc.pid:
             endpoint = str(info["endpoint"])
             if _healthy(endpoint, True, timeout=1.0):
-                return LocalServiceHandle(endpoint, api_key, True, data_dir, True, proc.pid, proc)
+                return endpoint
         time.sleep(0.05)
-    with contextlib.suppress(ProcessLookupError):
-        proc.kill()
-    proc.wait(STOP_TIMEOUT)
     raise LauncherError(
         f"the local service did not become healthy in {timeout:g} s; see {log_path}"
     )

@@ -10,8 +10,6 @@ snapshots, final states) and hand each change to the main screen.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
@@ -92,17 +90,6 @@ class NextmvTuiApp(App[int]):
             self._decide(self.queue.start())
         if self.settings.demo:
             self._start_demo()
-        if self.settings.handle_signals:
-            self._install_signal_handlers()
-
-    def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for name in ("SIGTERM", "SIGHUP"):
-            number = getattr(signal, name, None)
-            if number is None:
-                continue
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(number, self.exit)
 
     async def on_unmount(self) -> None:
         if self._client is not None:

@@ -73,9 +73,6 @@ class Settings:
     """Per-request timeout of the monitor's client; the poll loop does its own backoff."""
     prefetch: QueuePrefetch | None = field(default=None, repr=False)
     """The first queue request, started by the CLI before the imports (launch time)."""
-    handle_signals: bool = False
-    """Exit cleanly on SIGTERM/SIGHUP (the CLI sets it, so a service it started is stopped
-    even when the terminal is closed); off in tests, which own their event loop."""
     max_backoff: float = 30.0
     """Longest wait between queue retries while offline (tests shorten it)."""
     keymap_path: Path | None = None
