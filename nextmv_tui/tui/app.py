@@ -38,6 +38,7 @@ from nextmv_tui.cloud.errors import (
 from nextmv_tui.cloud.models import QueuedRun, QueueResponse
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.tui import loop_probe
 from nextmv_tui.tui.messages import (
     CancelFinished,
     DemoSubmitted,
@@ -191,6 +192,7 @@ class NextmvTuiApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        loop_probe.start_if_enabled()  # benchmark aid, off unless NEXTMV_TUI_LOOP_PROBE is set
         self.filter_bar.display = False
         self.table.focus()
         self._update_header()
