@@ -77,10 +77,12 @@ def _commit() -> str:
         return "-"
 
 
-def header(title: str) -> None:
+def header(title: str, repeat: int | None = None) -> None:
     """Print what a reader needs to judge the figures below without this terminal."""
     load = os.getloadavg()
     print(f"== {title}")
+    if repeat is not None and repeat < 5:
+        print(f"   ** {repeat} repetition(s): a smoke check, not figures to quote (use >= 5) **")
     print(f"   command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     print(f"   when: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}   commit: {_commit()}   "
           f"host: {platform.node()}, {os.cpu_count()} CPUs, load {load[0]:.2f} {load[1]:.2f}")
