@@ -67,7 +67,8 @@ def test_large_text_is_packaged_after_reading_only_its_head(tmp_path: Path):
     package = package_input(path)
     read = read_bytes_so_far() - before
     assert package.check_text and package.input_format == "text"
-    assert read <= packaging.READ_CHUNK + 64 * 1024, f"packaging read {read} bytes"
+    # The head only (slack for anything else the process reads; the whole file is 3 MiB).
+    assert read <= packaging.READ_CHUNK + 512 * 1024, f"packaging read {read} bytes"
 
 
 def test_small_text_is_still_checked_in_full_before_sending(tmp_path: Path):
@@ -126,4 +127,4 @@ async def test_good_large_text_uploads_once_and_creates_the_run(local_service, t
     assert info.metadata.format.input.type == "text"
     assert info.metadata.input_size == SIZE
     # The head once while packaging, the file once while uploading (HTTP answers are small).
-    assert read < SIZE + packaging.READ_CHUNK + 256 * 1024, f"read {read} bytes for {SIZE}"
+    assert read < SIZE + packaging.READ_CHUNK + MIB, f"read {read} bytes for {SIZE}"
