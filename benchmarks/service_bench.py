@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from benchmarks.harness import stats
-from benchmarks.harness.servers import free_port, local_service
+from benchmarks.harness.servers import free_port, local_service, wait_healthy
 from benchmarks.harness.stats import REPO
 from nextmv_tui.service.store import RunRecord, Store
 
@@ -94,16 +94,7 @@ def bare_service(queue_file: Path) -> Iterator[str]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(endpoint + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("bare service did not start")
-            time.sleep(0.05)
+        wait_healthy(endpoint, proc, "bare service")
         yield endpoint
     finally:
         proc.terminate()

@@ -113,6 +113,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_healthy(endpoint: str, proc: subprocess.Popen[bytes], what: str) -> None:
+    """Until ``GET /healthz`` answers 200 (60 s; fails at once if the process died)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(endpoint + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.05)  # polling a condition with a deadline
+
+
 @dataclass
 class LocalService:
     proc: subprocess.Popen[bytes]
@@ -134,16 +148,7 @@ def local_service(data_dir: Path, *extra: str) -> Iterator[LocalService]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(endpoint + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("local service did not start")
-            time.sleep(0.05)
+        wait_healthy(endpoint, proc, "local service")
         yield LocalService(proc, endpoint, key, data_dir)
     finally:
         if proc.poll() is None:
