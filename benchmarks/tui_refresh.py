@@ -21,8 +21,9 @@ Figures per repetition (then median [min..max] over repetitions, and paired rati
 - CPU per refresh cycle: CPU seconds of the process tree between two queue requests (one
   refresh, one key press and the 2 s wait; /proc, 10 ms resolution);
 - longest event-loop block in a cycle: the probe's largest lateness (5 ms sleeps) in it;
-- key -> screen during a refresh: a cursor-down written ``OFFSETS`` after the server began
-  sending the queue answer, until the highlighted run ID on the emulated screen changed;
+- key -> screen during a refresh: a cursor-down written ``OFFSETS`` after the server handed
+  the last byte of the queue answer to the socket (so the program is parsing and applying
+  it, at any size), until the highlighted run ID on the emulated screen changed;
 - RSS of the process tree after the refreshes.
 
 ``--validate-ms N`` runs the floor against a floor that blocks its loop N ms in every
@@ -49,7 +50,7 @@ from benchmarks.harness.servers import FakeApi, QueueEvent
 from benchmarks.harness.term import PtyApp, ScreenTimeout, highlighted_id
 
 OFFSETS = (0.02, 0.1, 0.25)
-"""Key written this long after the server began sending the queue answer (cycled)."""
+"""Key written this long after the queue answer's last byte was written (cycled)."""
 AGE = 3600.0
 
 
@@ -100,7 +101,7 @@ def catch_up(app: PtyApp, until: float | None = None) -> None:
 
 def press_during_refresh(app: PtyApp, event: QueueEvent, offset: float,
                          last_seen: str | None) -> float:
-    catch_up(app, event.sending + offset)
+    catch_up(app, event.written + offset)
     catch_up(app)
     before = highlighted_id(app.screen, subjects.RUN_ID) or last_seen
     written = app.send(subjects.DOWN)
@@ -188,7 +189,7 @@ def report(runs: int, results: dict[str, list[Rep]], subject: str, anchor: str) 
         print(f"      {anchor:<14} {stats.fmt(anchor_values, unit, scale, digits)}")
         print("      " + stats.ratio_line(f"{subject} / {anchor}", subject_values, anchor_values,
                                           unit=unit, scale=scale, digits=digits))
-    print("   every key press, by offset after the answer began (ms, all repetitions):")
+    print("   every key press, by offset after the answer was written (ms, all repetitions):")
     for name in (subject, anchor):
         for offset in OFFSETS:
             keys = [c.key for r in results[name] for c in r.cycles if c.offset == offset]
