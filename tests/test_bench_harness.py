@@ -34,7 +34,10 @@ def test_synthetic_api_speaks_the_wire_models_and_changes_the_stated_fraction():
         info = httpx.get(f"{api.endpoint}/v1/applications/{run.application_id}/runs/"
                          f"{run.id}/metadata")
         missing = httpx.get(f"{api.endpoint}/v1/applications/x/runs/bench-9999999/metadata")
-        events = api.events(timeout=5)
+        events = []
+        deadline = time.monotonic() + 10  # the server reports after answering: wait for it
+        while len(events) < 3 and time.monotonic() < deadline:
+            events += api.events(timeout=0.5)
     assert len(first.runs) == len(second.runs) == 200
     changed = [a.id for a, b in zip(first.runs, second.runs, strict=True)
                if a.status_v2 != b.status_v2]
