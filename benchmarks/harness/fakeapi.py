@@ -15,7 +15,14 @@ and every ``GET /bench/delta``, advances the generation by one and toggles the s
 (queued <-> running, ``status_changed_at`` = now) of a ``--change`` fraction of the runs:
 those with ``index % period == generation % period``. ``/bench/delta`` answers only the
 entries that changed (the floor app's feed: the least work an app can do to apply the same
-updates). ``POST /bench/reset?runs=N&change=F&age=S`` starts over. Run metadata, live logs,
+updates). ``POST /bench/reset?runs=N&change=F&age=S[&follow=T]`` starts over.
+
+With ``follow=T`` the queue also holds ``FOLLOW_ID``, running from the reset for T seconds,
+then ``succeeded`` (gone from the queue, metadata and result final): the run a user follows.
+The reset prints ``F <monotonic start> <T>``, and every request about that run prints
+``R <client> <kind> <monotonic>`` (client ``sdk`` for python-requests, else ``tui``; kind
+``metadata``, ``logs``, ``result`` or ``other``), so a benchmark counts each client's requests
+and knows exactly when the run finished. Run metadata, live logs,
 logs and results are served for any run of the queue, so the detail pane works; anything
 else is a JSON 404. Entries are serialised once and re-serialised only when they change, so
 a 50,000-run answer (about 20 MB) costs the server tens of milliseconds.
@@ -33,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 HEADER_LIMIT = 64 * 1024
+FOLLOW_ID = "bench-9000000"
 
 
 def iso(stamp: float) -> str:
@@ -44,7 +52,11 @@ def run_id(index: int) -> str:
 
 
 class Queue:
-    def __init__(self, runs: int, change: float, age: float) -> None:
+    def __init__(self, runs: int, change: float, age: float, follow: float = 0.0) -> None:
+        self.follow = follow
+        self.follow_start = time.time()
+        if follow:
+            print(f"F {time.monotonic():.6f} {follow}", flush=True)
         self.runs = runs
         self.period = max(1, round(1 / change)) if change > 0 else 0
         self.generation = -1  # the first queue answer is generation 0
@@ -82,8 +94,40 @@ class Queue:
             self.entries[index] = self._entry(index)
         return changed
 
+    def follow_status(self) -> str:
+        return "running" if time.time() < self.follow_start + self.follow else "succeeded"
+
+    def follow_info(self) -> dict[str, Any]:
+        status = self.follow_status()
+        started = iso(self.follow_start)
+        return {
+            "id": FOLLOW_ID, "name": "followed run", "description": "",
+            "user_email": "bench@example.com",
+            "metadata": {
+                "application_id": "routing", "application_instance_id": "latest",
+                "application_version_id": "", "created_at": started,
+                "duration": 1000 * min(self.follow, time.time() - self.follow_start),
+                "error": "", "format": {"input": {"type": "json"}, "output": {"type": "json"}},
+                "input_size": 100, "output_size": 20 if status == "succeeded" else 0,
+                "status": status, "status_v2": status,
+                "run_type": {"type": "standard", "definition_id": "", "reference_id": ""},
+                "execution_class": "local", "queuing_priority": 6,
+                "status_changed_at": started,
+            },
+        }
+
     def body(self, indices: list[int] | None = None) -> bytes:
         chosen = self.entries if indices is None else [self.entries[i] for i in indices]
+        if indices is None and self.follow and self.follow_status() == "running":
+            fields = self.follow_info()
+            entry = {"id": FOLLOW_ID, "user_email": fields["user_email"],
+                     "name": fields["name"], "description": "",
+                     "created_at": fields["metadata"]["created_at"],
+                     "application_id": "routing", "application_instance_id": "latest",
+                     "application_version_id": "", "execution_class": "local",
+                     "status": "running", "status_v2": "running", "queuing_priority": 6,
+                     "status_changed_at": fields["metadata"]["created_at"]}
+            chosen = [json.dumps(entry, separators=(",", ":")).encode(), *chosen]
         extra = b'"generation":%d,' % self.generation
         return b'{' + extra + b'"runs":[' + b",".join(chosen) + b"]}"
 
@@ -127,7 +171,8 @@ class Server:
         if path == "/bench/reset" and method == "POST":
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             self.queue = Queue(int(query.get("runs", self.queue.runs)),
-                               float(query.get("change", 0.05)), float(query.get("age", 0)))
+                               float(query.get("change", 0.05)), float(query.get("age", 0)),
+                               float(query.get("follow", 0)))
             return 200, b'{"reset":true}', ""
         if path == "/v1/account/queue" and method == "GET":
             self.queue.advance()
@@ -142,9 +187,10 @@ class Server:
         if method != "GET" or len(segments) < 5 or segments[:2] != ["v1", "applications"]:
             return 404, b'{"error":"not found"}', ""
         index = self.queue.index_of(segments[4])
-        if index is None or segments[3] != "runs":
+        followed = segments[4] == FOLLOW_ID and self.queue.follow > 0
+        if (index is None and not followed) or segments[3] != "runs":
             return 404, b'{"error":"run not found"}', ""
-        info = self.queue.metadata(index)
+        info = self.queue.follow_info() if followed else self.queue.metadata(index or 0)
         rest = segments[5:]
         if rest == ["metadata"]:
             body: dict[str, Any] = info
@@ -154,7 +200,8 @@ class Server:
         elif rest == ["logs"]:
             body = {"log": ""}
         elif rest == []:
-            body = {**info, "output": None}
+            final = info["metadata"]["status_v2"] == "succeeded"
+            body = {**info, "output": {"solution": {"value": 1}} if final else None}
         else:
             return 404, b'{"error":"not found"}', ""
         return 200, json.dumps(body).encode(), "M"
@@ -171,6 +218,8 @@ class Server:
                 for line in lines[1:]:
                     if line.lower().startswith("content-length:"):
                         length = int(line.split(":", 1)[1])
+                if FOLLOW_ID in target:
+                    report_follow(target, "python-requests" in head.decode("latin-1"))
                 if length:
                     await reader.readexactly(length)
                 received = time.monotonic()
@@ -189,6 +238,13 @@ class Server:
             pass
         finally:
             writer.close()
+
+
+def report_follow(target: str, sdk: bool) -> None:
+    path = urlsplit(target).path.rstrip("/")
+    kind = ("metadata" if path.endswith("/metadata") else "logs" if "/logs" in path
+            else "result" if path.endswith(FOLLOW_ID) else "other")
+    print(f"R {'sdk' if sdk else 'tui'} {kind} {time.monotonic():.6f}", flush=True)
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -48,6 +48,7 @@ class FakeApi:
         assert self.proc.stdout is not None
         self._out = self.proc.stdout
         self._buffer = b""
+        self.other: list[str] = []  # non-queue event lines (F, R), in order
         first = self._line(30.0)
         if first is None or not first.startswith("port "):
             self.close()
@@ -81,14 +82,18 @@ class FakeApi:
                 _, gen, received, sending, written, size, path = line.split()
                 found.append(QueueEvent(int(gen), float(received), float(sending),
                                         float(written), int(size), path))
+            else:
+                self.other.append(line)
             line = self._line(0.0)
         return found
 
-    def reset(self, runs: int, change: float, age: float = 0.0) -> None:
-        answer = httpx.post(f"{self.endpoint}/bench/reset",
-                            params={"runs": runs, "change": change, "age": age}, timeout=120)
+    def reset(self, runs: int, change: float, age: float = 0.0, follow: float = 0.0) -> None:
+        answer = httpx.post(f"{self.endpoint}/bench/reset", timeout=120,
+                            params={"runs": runs, "change": change, "age": age,
+                                    "follow": follow})
         answer.raise_for_status()
         self.events()  # forget events of the previous subject
+        self.other = [line for line in self.other if line.startswith("F ")][-1:]
 
     def close(self) -> None:
         if self.proc.poll() is None:
