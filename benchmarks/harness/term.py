@@ -93,9 +93,16 @@ class PtyApp:
         self._raw = bytearray()
         self._records: deque[tuple[float, bytes]] = deque()
         self.spawned = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
-                                     env=full_env, cwd=cwd, start_new_session=True)
-        os.close(slave)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                                         env=full_env, cwd=cwd, start_new_session=True)
+        except OSError:
+            self.relay.kill()
+            self.relay.wait()
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
         self.master = master
         self.closed = False
 
