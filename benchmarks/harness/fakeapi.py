@@ -195,8 +195,11 @@ class Server:
         if rest == ["metadata"]:
             body: dict[str, Any] = info
         elif rest == ["logs", "live"]:
-            body = {"items": [], "status_v2": info["metadata"]["status_v2"],
-                    "next_available_in_seconds": 2}
+            # Like the local service: pace clients at 1 s; a running followed run logs.
+            status = info["metadata"]["status_v2"]
+            items = ([{"timestamp": iso(time.time()), "log": "best objective 42"}]
+                     if followed and status == "running" else [])
+            body = {"items": items, "status_v2": status, "next_available_in_seconds": 1}
         elif rest == ["logs"]:
             body = {"log": ""}
         elif rest == []:
