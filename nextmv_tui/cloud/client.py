@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, BinaryIO, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -65,7 +65,7 @@ from nextmv_tui.cloud.models import (
     RunSummary,
     UploadURL,
 )
-from nextmv_tui.cloud.packaging import PackagedInput
+from nextmv_tui.cloud.packaging import PackagedInput, TextCheck
 from nextmv_tui.cloud.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 from nextmv_tui.cloud.status import RunStatus
 
@@ -288,11 +288,21 @@ class NextmvClient:
         return _parse(UploadURL, response, _label("POST", path))
 
     async def upload(
-        self, upload_url: str, path: Path, progress: ProgressCallback | None = None
+        self,
+        upload_url: str,
+        path: Path,
+        progress: ProgressCallback | None = None,
+        *,
+        check_text: bool = False,
     ) -> None:
         """PUT ``path`` to a presigned URL: streamed, constant memory, explicit
         Content-Length (object stores refuse chunked bodies), no Authorization header.
-        Retried from the start on transient failures."""
+        Retried from the start on transient failures.
+
+        With ``check_text`` each chunk is checked (UTF-8, no NUL) before it is sent, and the
+        end of the file before the last chunk: a bad file raises ``InputError`` with the
+        byte offset and the PUT is aborted short of its Content-Length, so the object is
+        never complete (a presigned store discards it; the local service deletes it)."""
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -303,7 +313,7 @@ class NextmvClient:
             return self._http.build_request(
                 "PUT",
                 upload_url,
-                content=_file_chunks(path, size, progress),
+                content=_file_chunks(path, size, progress, check_text),
                 headers={"Content-Length": str(size)},
             )
 
@@ -350,7 +360,9 @@ class NextmvClient:
         update: dict[str, Any] = {"configuration": configuration, "input_id": None}
         if package.upload_path is not None:
             link = await self.upload_url(app_id)
-            await self.upload(link.upload_url, package.upload_path, progress)
+            await self.upload(
+                link.upload_url, package.upload_path, progress, check_text=package.check_text
+            )
             update.update(input=None, upload_id=link.upload_id)
         else:
             update.update(input=package.inline, upload_id=None)
@@ -685,15 +697,18 @@ def _parse(model: type[M], response: httpx.Response, label: str) -> M:
 
 
 async def _file_chunks(
-    path: Path, size: int, progress: ProgressCallback | None
+    path: Path, size: int, progress: ProgressCallback | None, check_text: bool = False
 ) -> AsyncIterator[bytes]:
-    """Read ``path`` in chunks; the byte count must match the Content-Length we announced."""
+    """Read ``path`` in chunks; the byte count must match the Content-Length we announced.
+
+    Reading (and the text check) runs off the event loop: a slow disk or a 450 MB check
+    must not freeze a TUI that is uploading. A chunk is yielded only after it passed."""
     sent = 0
+    check = TextCheck(path, during_upload=True) if check_text else None
     try:
         with path.open("rb") as handle:
             while True:
-                # Off the event loop: a slow disk must not freeze a TUI that is uploading.
-                chunk = await asyncio.to_thread(handle.read, CHUNK_SIZE)
+                chunk = await asyncio.to_thread(_read_checked, handle, check, sent, size)
                 if not chunk:
                     break
                 sent += len(chunk)
@@ -706,3 +721,13 @@ async def _file_chunks(
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
     if sent != size:
         raise InputError(str(path), "the file changed size while it was being uploaded")
+
+
+def _read_checked(handle: BinaryIO, check: TextCheck | None, sent: int, size: int) -> bytes:
+    """One chunk, checked before it may be sent; the last one also closes the check."""
+    chunk = handle.read(CHUNK_SIZE)
+    if check is not None and chunk:
+        check.feed(chunk)
+        if sent + len(chunk) == size:  # (a file that grew is refused by the caller)
+            check.finish()
+    return chunk

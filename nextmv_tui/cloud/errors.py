@@ -23,7 +23,9 @@ class ConfigError(NextmvError):
 
 
 class InputError(NextmvError):
-    """A local input was refused before anything was sent (names the file and the reason)."""
+    """A local input was refused (names the file and the reason). Raised before anything is
+    sent, except for text over ``packaging.FULL_CHECK_BYTES`` found bad while it uploads:
+    then the PUT is aborted short of its length and no run is created."""
 
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")

@@ -13,6 +13,13 @@ The matrix (mirrors the Nextmv SDK/CLI, see the API reference §4):
   directory.
 
 Sizes are checked with ``stat`` before anything is read, and special files are never opened.
+
+Text (and JSON over ``MAX_JSON_PARSE_BYTES``) must be UTF-8 without NUL bytes. Files up to
+``FULL_CHECK_BYTES`` are checked in full before anything is sent. A larger one is read only
+once: its first ``READ_CHUNK`` is checked here, the rest while it uploads
+(``PackagedInput.check_text``; the client feeds each chunk to a ``TextCheck`` before sending
+it and checks the end before the last chunk), so a bad byte further in aborts the PUT before
+its last byte and no run is created; the message names the file and the byte offset.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 SKIPPED_NAME = "inputs.tar.gz"
 MAX_JSON_PARSE_BYTES = 64 * 1024 * 1024
 """JSON files above this are checked without building the document (memory stays bounded)."""
+FULL_CHECK_BYTES = 64 * 1024 * 1024
+"""Text files up to this are checked in full before sending; larger ones while uploading."""
 SNIFF_BYTES = 8192
 READ_CHUNK = 1024 * 1024
 
@@ -55,6 +64,7 @@ class PackagedInput:
     inline: dict[str, Any] | None = None
     upload_path: Path | None = None  # file to PUT (may be a temporary tar.gz)
     temporary: bool = False  # upload_path is ours to delete
+    check_text: bool = False  # UTF-8/NUL check of the rest of the file happens during upload
     skipped: list[str] = field(default_factory=list)  # directory entries left out, with why
 
     @property
@@ -137,8 +147,8 @@ def _package_file(path: Path, size: int) -> PackagedInput:
         raise InputError(str(path), "is a binary file, not JSON, text or a .tar.gz archive")
     if name.endswith(".json"):
         return _package_json(path, size)
-    _check_utf8(path)
-    return PackagedInput(path, "text", size, upload_path=path)
+    deferred = _check_text(path, size)
+    return PackagedInput(path, "text", size, upload_path=path, check_text=deferred)
 
 
 def _check_gzip_tar(path: Path, head: bytes) -> None:
@@ -158,8 +168,8 @@ def _check_gzip_tar(path: Path, head: bytes) -> None:
 
 def _package_json(path: Path, size: int) -> PackagedInput:
     if size > MAX_JSON_PARSE_BYTES:
-        _check_large_json(path)
-        return PackagedInput(path, "json", size, upload_path=path)
+        deferred = _check_large_json(path, size)
+        return PackagedInput(path, "json", size, upload_path=path, check_text=deferred)
     raw = _read_all(path)
     try:
         text = raw.decode("utf-8")
@@ -215,16 +225,21 @@ def _locate_constant(text: str, name: str) -> tuple[int, int]:
     return 1, 1
 
 
-def _check_large_json(path: Path) -> None:
-    """Bounded-memory check of a big JSON file: UTF-8 and an object/array at the top level."""
-    _check_utf8(path)
-    with path.open("rb") as handle:
-        start = handle.read(SNIFF_BYTES).lstrip()
-        handle.seek(max(0, path.stat().st_size - SNIFF_BYTES))
-        end = handle.read().rstrip()
+def _check_large_json(path: Path, size: int) -> bool:
+    """Bounded-memory check of a big JSON file: UTF-8 and an object/array at the top level.
+    Returns True when the UTF-8 check of the body is left to the upload."""
+    deferred = _check_text(path, size)
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(SNIFF_BYTES).lstrip()
+            handle.seek(max(0, size - SNIFF_BYTES))
+            end = handle.read().rstrip()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
     pairs = {b"{"[0]: b"}"[0], b"["[0]: b"]"[0]}
     if not start or not end or start[0] not in pairs or end[-1] != pairs[start[0]]:
         raise InputError(str(path), "invalid JSON: expected an object or array at the top level")
+    return deferred
 
 
 def _read_all(path: Path) -> bytes:
@@ -236,29 +251,58 @@ def _read_all(path: Path) -> bytes:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
 
 
-def _check_utf8(path: Path) -> None:
-    """Decode the file in chunks (constant memory); name the first bad byte."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
+class TextCheck:
+    """Incremental check that a file is UTF-8 text without NUL bytes, fed chunk by chunk
+    (constant memory); errors name the file and the offset of the first bad byte."""
+
+    def __init__(self, path: Path, during_upload: bool = False) -> None:
+        self._path = path
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._offset = 0
+        self._suffix = "; found while uploading: no run was created" if during_upload else ""
+
+    def feed(self, chunk: bytes) -> None:
+        try:
+            self._decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            raise self._error(
+                f"is not valid UTF-8 text (byte offset {self._offset + exc.start})"
+            ) from None
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            raise self._error(f"is a binary file (NUL byte at offset {self._offset + nul})")
+        self._offset += len(chunk)
+
+    def finish(self) -> None:
+        """The file ended: a multi-byte sequence left open is an error."""
+        start = self._offset - len(self._decoder.getstate()[0])
+        try:
+            self._decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise self._error(
+                f"is not valid UTF-8 text (truncated sequence at byte offset {start})"
+            ) from None
+
+    def _error(self, reason: str) -> InputError:
+        return InputError(str(self._path), reason + self._suffix)
+
+
+def _check_text(path: Path, size: int) -> bool:
+    """Check a text file now: all of it up to ``FULL_CHECK_BYTES``, else its first chunk.
+    Returns True when the rest is left to the upload (``PackagedInput.check_text``)."""
+    check = TextCheck(path)
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(READ_CHUNK):
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as exc:
-                    raise InputError(
-                        str(path), f"is not valid UTF-8 text (byte offset {offset + exc.start})"
-                    ) from None
-                if b"\x00" in chunk:
-                    raise InputError(str(path), "is a binary file (contains NUL bytes)")
-                offset += len(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise InputError(str(path), "is not valid UTF-8 text (truncated at the end)") from None
+                check.feed(chunk)
+                if size > FULL_CHECK_BYTES:
+                    return True
+        check.finish()
     except PermissionError:
         raise InputError(str(path), "not readable (permission denied)") from None
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return False
 
 
 # --- directories -------------------------------------------------------------------------------

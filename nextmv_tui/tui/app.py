@@ -20,7 +20,7 @@ from textual.screen import Screen
 
 from nextmv_tui.cloud.errors import NotFoundError, RequestTimeoutError
 from nextmv_tui.cloud.retry import RetryPolicy
-from nextmv_tui.tui import actions
+from nextmv_tui.tui import actions, loop_probe
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.format import clean
 from nextmv_tui.tui.keymap import KeymapError, load_keymap
@@ -85,6 +85,7 @@ class NextmvTuiApp(App[int]):
         return self.main
 
     def on_mount(self) -> None:
+        loop_probe.start_if_enabled()  # benchmark aid, off unless NEXTMV_TUI_LOOP_PROBE is set
         self._load_keymap()
         if self.settings.poll:
             self._decide(self.queue.start())
