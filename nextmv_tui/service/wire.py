@@ -2,7 +2,13 @@
 
 Kept apart from the routes so every response that describes a run is built in one place:
 required strings are never null, ``format.output`` and ``run_type`` are always present,
-option values are strings, durations are milliseconds.
+option values are strings, durations are milliseconds, and the deprecated v1 ``status`` sits
+beside ``status_v2`` (``status.V1_STATUS``; SDK 0.13.1 requires it).
+
+``metadata.statistics`` and ``metadata.metrics`` are the app's own objects (the ``statistics``
+and ``metrics`` it wrote), as the SDK 1.13 models describe them ("user defined statistics /
+metrics of the run", ``dict``) and as the SDK's local runner fills them; ``compare_runs``
+reads ``metrics``. The ``{status, indicators}`` summary belongs to run-list items only.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from nextmv_tui.cloud.models import (
     RunTracking,
     RunTypeConfiguration,
 )
-from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.status import V1_STATUS, RunStatus, v1_status
 from nextmv_tui.cloud.timefmt import format_epoch
 from nextmv_tui.service.store import RunRecord
 
@@ -56,14 +62,22 @@ def options_of(run: RunRecord) -> RunOptions:
     )
 
 
+def _durations(run: RunRecord) -> tuple[float, float]:
+    """(duration, execution_duration) in ms; a tracked run's are the ones it reported."""
+    if run.reported_duration is not None:
+        return run.reported_duration, run.reported_duration
+    return _ms(run.created_at, run.finished_at), _ms(run.started_at, run.finished_at)
+
+
 def metadata_of(run: RunRecord) -> Metadata:
+    duration, execution_duration = _durations(run)
     return Metadata(
         application_id=run.app_id,
         application_instance_id=run.instance_id,
         application_version_id="",
         created_at=timestamp(run.created_at),
-        duration=_ms(run.created_at, run.finished_at),
-        execution_duration=_ms(run.started_at, run.finished_at),
+        duration=duration,
+        execution_duration=execution_duration,
         initiated_at=timestamp(run.started_at) if run.started_at is not None else None,
         error=run.error,
         format=Format(
@@ -72,14 +86,18 @@ def metadata_of(run: RunRecord) -> Metadata:
         input_size=run.input_size,
         output_size=run.output_size,
         status_v2=RunStatus(run.status),
+        status=v1_status(run.status),
         run_type=run_type_of(run),
         execution_class=run.execution_class,
         runtime=RUNTIME,
         options=options_of(run),
         statistics=run.statistics,
+        metrics=run.metrics,
         queuing_priority=run.priority,
         queuing_disabled=run.queuing_disabled,
         tracking=RunTracking(cloned_run_id=run.cloned_run_id) if run.cloned_run_id else None,
+        experiment_id=run.batch_experiment_id,
+        secrets_collection_id=run.secrets_collection_id,
         batch_experiment_id=run.batch_experiment_id,
         status_changed_at=timestamp(run.status_changed_at),
     )
@@ -108,13 +126,17 @@ def _listing(run: RunRecord, user_email: str) -> dict[str, Any]:
         "application_version_id": "",
         "execution_class": run.execution_class,
         "status_v2": RunStatus(run.status),
+        "status": v1_status(run.status),
         "queuing_priority": run.priority,
     }
 
 
 def run_summary(run: RunRecord, user_email: str) -> RunSummary:
+    fields = _listing(run, user_email)
+    del fields["status"]  # not a field of Cloud's run-list items (SDK ``Run``)
     return RunSummary(
-        **_listing(run, user_email),
+        **fields,
+        experiment_id=run.batch_experiment_id,
         run_type=run_type_of(run),
         runtime=RUNTIME,
         queuing_disabled=run.queuing_disabled,
@@ -159,6 +181,7 @@ def queue_entries(rows: list[tuple[Any, ...]], user_email: str) -> list[dict[str
             "application_version_id": "",
             "execution_class": execution_class,
             "status_v2": status,
+            "status": V1_STATUS.get(status, "running"),
             "queuing_priority": priority,
             "status_changed_at": _iso(changed_at),
         }
