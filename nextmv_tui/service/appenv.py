@@ -377,7 +377,10 @@ def _failure(requirements: Requirements, output: str) -> EnvError:
         what = "requirements " + ", ".join(repr(spec) for spec in requirements.specs)
     else:
         what = "requirements"
-    lines = [line.strip(_DECORATION) for line in text.splitlines()]
+    lines = [
+        line.strip(_DECORATION) for line in text.splitlines()
+        if not line.startswith(("Using Python", "Using CPython", "Resolved ", "Prepared "))
+    ]
     reason = " ".join(line for line in lines if line)[:400] or "uv failed"
     return EnvError(
         f"cannot install python {what} ({requirements.source}): {reason}", details=text

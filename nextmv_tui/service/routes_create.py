@@ -130,12 +130,12 @@ def _refuse_unsupported(body: CreateRunRequest) -> None:
                               "execute on this machine")
     run_type = config.run_type
     kind = run_type.type if run_type else "standard"
-    if kind == "ensemble" or (run_type and run_type.definition_id):
-        raise ApiProblem(400, f"ensemble runs (configuration.run_type 'ensemble', "
-                              f"definition_id) are {local}")
-    if kind == "ensemble-child" or (run_type and run_type.reference_id):
-        raise ApiProblem(400, f"ensemble child runs (configuration.run_type 'ensemble-child', "
-                              f"reference_id) are {local}")
+    if kind == "ensemble":
+        raise ApiProblem(400, f"ensemble runs (configuration.run_type.type 'ensemble') are "
+                              f"{local}")
+    if kind == "ensemble-child":
+        raise ApiProblem(400, f"ensemble child runs (configuration.run_type.type "
+                              f"'ensemble-child') are {local}")
     if kind not in RUN_TYPES:
         raise ApiProblem(400, f"configuration.run_type.type {kind!r} is not one of "
                               + ", ".join(RUN_TYPES))

@@ -5,10 +5,15 @@ required strings are never null, ``format.output`` and ``run_type`` are always p
 option values are strings, durations are milliseconds, and the deprecated v1 ``status`` sits
 beside ``status_v2`` (``status.V1_STATUS``; SDK 0.13.1 requires it).
 
-``metadata.statistics`` and ``metadata.metrics`` are the app's own objects (the ``statistics``
-and ``metrics`` it wrote), as the SDK 1.13 models describe them ("user defined statistics /
-metrics of the run", ``dict``) and as the SDK's local runner fills them; ``compare_runs``
-reads ``metrics``. The ``{status, indicators}`` summary belongs to run-list items only.
+``metadata.metrics`` is the app's own ``metrics`` object; ``metadata.statistics`` is not sent.
+Why, from SDK 1.13 (the client Cloud is written for): ``Metadata.statistics`` is deprecated in
+favour of ``metrics``; the SDK's local runner (its mirror of Cloud) fills only ``metrics``; and
+``Application.compare_runs`` puts every metadata field but ``metrics``, ``options``,
+``format``, ``integration``, ``run_type`` and ``tracking`` into a set, so any ``statistics``
+object there makes it raise ``TypeError: unhashable type: 'dict'``. An app that writes only
+(legacy) statistics gets them as metrics instead, flattened to dotted scalar keys
+(``result.value``), the names Cloud gives statistics indicators; ``compare_runs`` then works
+for it too.
 """
 
 from __future__ import annotations
@@ -69,6 +74,34 @@ def _durations(run: RunRecord) -> tuple[float, float]:
     return _ms(run.created_at, run.finished_at), _ms(run.started_at, run.finished_at)
 
 
+MAX_METRICS = 200
+"""Most keys of metrics made from legacy statistics."""
+
+
+def scalar_leaves(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``{"result": {"value": 7}}`` -> ``{"result.value": 7}``: scalar leaves only."""
+    if not document:
+        return None
+    leaves: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if len(leaves) >= MAX_METRICS:
+            return
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            leaves[prefix] = value
+
+    walk("", document)
+    return leaves or None
+
+
+def metrics_of(run: RunRecord) -> dict[str, Any] | None:
+    """The app's metrics, else its legacy statistics as dotted scalar keys."""
+    return run.metrics if run.metrics is not None else scalar_leaves(run.statistics)
+
+
 def metadata_of(run: RunRecord) -> Metadata:
     duration, execution_duration = _durations(run)
     return Metadata(
@@ -91,8 +124,7 @@ def metadata_of(run: RunRecord) -> Metadata:
         execution_class=run.execution_class,
         runtime=RUNTIME,
         options=options_of(run),
-        statistics=run.statistics,
-        metrics=run.metrics,
+        metrics=metrics_of(run),
         queuing_priority=run.priority,
         queuing_disabled=run.queuing_disabled,
         tracking=RunTracking(cloned_run_id=run.cloned_run_id) if run.cloned_run_id else None,

@@ -416,3 +416,35 @@ async def test_cancelled_start_leaves_no_process(tmp_path, monkeypatch):
     with pytest.raises(asyncio.CancelledError):
         await task
     await wait_until(lambda: not alive(pids[0]))
+
+
+def test_file_outputs_take_statistics_and_metrics_where_the_manifest_says(tmp_path):
+    """multi-file: the manifest's statistics/metrics paths first; csv-archive: output/ and
+    the stdout JSON; a missing output folder gives an empty archive and a log note."""
+    from nextmv_tui.service.staging import collect_files
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text("")
+    (app / "app.yaml").write_text(
+        "type: python\nfiles: [main.py]\nconfiguration:\n  content:\n    format: multi-file\n"
+        "    multi-file:\n      output:\n        statistics: o/s.json\n        metrics: o/m.json\n"
+    )
+    manifest = load_manifest(app)
+    work, run_dir = tmp_path / "work", tmp_path / "run"
+    (work / "o").mkdir(parents=True)
+    run_dir.mkdir()
+    (work / "o" / "s.json").write_text('{"statistics": {"run": {"n": 2}}}')
+    (work / "o" / "m.json").write_text('{"total": 2}')
+    (work / "outputs" / "solutions").mkdir(parents=True)
+    (work / "outputs" / "solutions" / "a.txt").write_text("a")
+
+    out = collect_files(manifest, work, run_dir, "multi-file")
+    assert (out.statistics, out.metrics, out.note) == ({"run": {"n": 2}}, {"total": 2}, None)
+    with tarfile.open(out.path) as tar:
+        assert tar.getnames() == ["a.txt"]
+
+    (run_dir / "stdout").write_text('{"statistics": {"result": {"value": 3}}}')
+    csv = collect_files(manifest, work, run_dir, "csv-archive")
+    assert csv.format == "csv-archive" and csv.statistics == {"run": {"n": 2}}
+    assert csv.note == "note: the app wrote no output/ folder, so its csv-archive output is empty"
