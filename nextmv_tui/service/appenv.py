@@ -57,6 +57,10 @@ _ARCH_ALIASES = {
 _HOST_SPELLINGS = {"arm64": ("arm64", "aarch64"), "amd64": ("amd64", "x86_64")}
 _ARCH_TOKEN = re.compile(r"(?<![A-Za-z0-9])(arm64|aarch64|amd64|x86_64|x86-64|x64)(?![A-Za-z0-9])")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_LOCAL_REFERENCE = re.compile(
+    r"^\s*(-f|--find-links|-e|--editable|\.|/)|file:", re.MULTILINE
+)
+"""Requirements-file lines whose meaning depends on the file's folder."""
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _DECORATION = " \u00d7\u2570\u2500\u25b6\u2502"
 """uv's error decorations (cross, tree corners and bars), stripped from the one-line error."""
@@ -158,7 +162,11 @@ def read_requirements(manifest: AppManifest) -> Requirements | None:
         return Requirements(source, specs, specs, _digest("pyproject", *specs), notes)
     contents = _file_contents(path, set())
     specs = tuple(_requirement_lines(path))
-    return Requirements(source, specs, ("-r", str(path)), _digest("file", contents), notes)
+    # Relative --find-links, editables and paths mean "next to this file": same text, other
+    # folder, other packages.
+    where = str(path.parent.resolve()) if _LOCAL_REFERENCE.search(contents) else ""
+    digest = _digest("file", contents, where)
+    return Requirements(source, specs, ("-r", str(path)), digest, notes)
 
 
 def _arch_notes(manifest: AppManifest) -> tuple[str, ...]:

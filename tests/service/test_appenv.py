@@ -245,3 +245,24 @@ def test_choose_requirements_file(tmp_path: Path) -> None:
 )
 def test_requirement_names(spec: str, name: str | None) -> None:
     assert requirement_name(spec) == name
+
+
+def test_identical_requirements_share_an_environment_unless_they_point_next_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nextmv_tui.service.appenv import read_requirements
+
+    plain = [python_app(tmp_path / f"plain{i}", "requirements.txt") for i in range(2)]
+    local = [python_app(tmp_path / f"local{i}", "requirements.txt") for i in range(2)]
+    for folder in plain:
+        (folder / "requirements.txt").write_text("fakepkg==1.0\n")
+    for folder in local:
+        (folder / "requirements.txt").write_text(LOCAL_INDEX + "fakepkg==1.0\n")
+
+    def digest(folder: Path) -> str:
+        found = read_requirements(load_manifest(folder))
+        assert found is not None
+        return found.digest
+
+    assert digest(plain[0]) == digest(plain[1])  # one environment for both apps
+    assert digest(local[0]) != digest(local[1])  # their wheels folders differ
