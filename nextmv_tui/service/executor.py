@@ -84,6 +84,9 @@ class RunJob:
     """The output format the run asked for; None: the manifest's (json unless file-based)."""
     environments: Environments | None = None
     """Builds Python apps' environments; None runs them with the service's interpreter."""
+    canceled: threading.Event | None = None
+    """Set by the scheduler when the run is canceled while it is still being prepared (an
+    environment build can take minutes): the app is then never started."""
 
     @property
     def effective_output_format(self) -> str:
@@ -242,6 +245,10 @@ class Execution:
     def _start(self) -> None:
         """Prepare the working copy and spawn the entry point (runs on a worker thread)."""
         stdin = self._stage()
+        if self._job.canceled is not None and self._job.canceled.is_set():
+            if not isinstance(stdin, int):
+                stdin.close()
+            raise SetupError("run canceled before its app started")
         try:
             proc = self._spawn(stdin)
         finally:

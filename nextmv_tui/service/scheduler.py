@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ class _Slot:
     execution_class: str
     execution: ExecutionLike | None = None
     cancel_requested: bool = False
+    canceled: threading.Event = field(default_factory=threading.Event)
+    """Seen by the executor's start thread (e.g. after a long environment build)."""
     task: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -189,6 +192,7 @@ class Scheduler:
             execution_class=run.execution_class,
             output_format=run.output_format,
             environments=self.environments,
+            canceled=slot.canceled,
         )
         try:
             execution = await start(job)
@@ -255,6 +259,7 @@ class Scheduler:
             if slot is None:
                 return False
         slot.cancel_requested = True
+        slot.canceled.set()
         if slot.execution is not None:
             await slot.execution.cancel(self._settings.cancel_grace)
         with contextlib.suppress(asyncio.TimeoutError):

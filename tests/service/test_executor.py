@@ -448,3 +448,34 @@ def test_file_outputs_take_statistics_and_metrics_where_the_manifest_says(tmp_pa
     csv = collect_files(manifest, work, run_dir, "csv-archive")
     assert csv.format == "csv-archive" and csv.statistics == {"run": {"n": 2}}
     assert csv.note == "note: the app wrote no output/ folder, so its csv-archive output is empty"
+
+
+async def test_a_run_canceled_while_its_environment_builds_never_starts(tmp_path, knapsack):
+    """Building an app's environment can take minutes: a cancel meanwhile means no app."""
+    import dataclasses
+
+    from nextmv_tui.service.appenv import Environments
+
+    entered, release, canceled = threading.Event(), threading.Event(), threading.Event()
+
+    class SlowEnvironments(Environments):
+        def prepare(self, manifest):
+            entered.set()
+            release.wait(30)
+            return None
+
+    sample = (bundled_app_dir("knapsack") / "input.json").read_text()
+    job = dataclasses.replace(
+        make_job(tmp_path, knapsack, sample),
+        environments=SlowEnvironments(tmp_path / "envs"), canceled=canceled,
+    )
+    starting = asyncio.ensure_future(start_run(job))
+    await wait_until(entered.is_set)
+    canceled.set()
+    release.set()
+    execution = await starting
+    outcome = await execution.wait()
+
+    assert execution.pid == 0
+    assert (outcome.status, outcome.error) == ("failed", "run canceled before its app started")
+    assert not (job.run_dir / "stdout").exists()
