@@ -28,7 +28,7 @@ from nextmv_tui.service import payloads, tracked
 from nextmv_tui.service.api import ApiProblem, parse_object, read_body, validation_message
 from nextmv_tui.service.deps import ApplicationDep, Service, ServiceDep
 from nextmv_tui.service.manifest import FILE_FORMATS, AppManifest
-from nextmv_tui.service.settings import CLOUD_CLASS_RE, DEFAULT_CLASS, ServiceSettings
+from nextmv_tui.service.settings import DEFAULT_CLASS, ServiceSettings
 from nextmv_tui.service.store import AppRecord, RunRecord
 
 RUN_TYPES = ("standard", "external")
@@ -190,7 +190,7 @@ def _queuing(service: Service, body: CreateRunRequest) -> tuple[str, str, int, b
             400,
             f"unknown execution class {class_name!r}; this service runs "
             + ", ".join(sorted(settings.execution_classes) + patterns)
-            + f" and Cloud-style names such as 6c9gb or 8c16gb12h ({CLOUD_CLASS_RE.pattern})",
+            + " and Cloud-style names (cores c memory gb|mb [duration], e.g. 6c9gb, 8c16gb12h)",
         )
     queuing = body.configuration.queuing
     priority = queuing.priority if queuing and queuing.priority is not None else 6
