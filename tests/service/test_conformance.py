@@ -395,9 +395,13 @@ def test_application_update_and_delete(service: LocalService) -> None:
     with service.client() as http:
         wait_status(http, "scratch", run_id)  # an app without code: the run fails at once
 
-    updated = app.update(name="Renamed", description="new words")
+    updated = app.update(name="Renamed", description="new words", default_instance_id="prod")
     assert (updated.name, updated.description) == ("Renamed", "new words")
     assert cloud.Application.get(client=client, id="scratch").name == "Renamed"
+    with service.client() as http:  # a run that names no instance gets the default one
+        later = http.post("/v1/applications/scratch/runs", json={"input": {}}).json()["run_id"]
+        meta = http.get(f"/v1/applications/scratch/runs/{later}/metadata").json()["metadata"]
+        assert meta["application_instance_id"] == "prod"
 
     app.delete()
     assert not cloud.Application.exists(client=client, id="scratch")
