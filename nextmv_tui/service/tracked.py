@@ -23,7 +23,7 @@ from nextmv_tui.service import payloads
 from nextmv_tui.service.api import ApiProblem
 from nextmv_tui.service.deps import Service
 from nextmv_tui.service.manifest import FILE_FORMATS
-from nextmv_tui.service.runlog import LOG_FILE, LogWriter
+from nextmv_tui.service.runlog import LOG_FILE, MAX_LOG_LINE, log_record
 from nextmv_tui.service.staging import MAX_PARSED_OUTPUT
 
 MAX_SECTION_BYTES = 16 * 1024 * 1024
@@ -60,15 +60,16 @@ def record(
     service: Service, app_id: str, result: ExternalRunResult, output_type: str | None,
     run_dir: Path,
 ) -> TrackedOutcome:
-    """Store the uploads ``result`` names in ``run_dir`` (synchronous; small files are read,
-    big ones hard-linked)."""
+    """Store the uploads ``result`` names in ``run_dir`` (blocking: call it on a worker
+    thread). Outputs are hard-linked, never read whole; statistics come from a JSON output of
+    at most ``MAX_SECTION_BYTES``."""
     output_file, output_format, size, from_output = None, output_type or "json", 0, None
     if result.output_upload_id:
         source = _upload_path(service, app_id, result.output_upload_id, "result.output_upload_id")
         output_file, output_format = _store_output(source, output_type, run_dir)
         size = (run_dir / output_file).stat().st_size
         if output_format == "json":
-            from_output = _json_value(run_dir / output_file, MAX_PARSED_OUTPUT)
+            from_output = _json_value(run_dir / output_file, MAX_SECTION_BYTES)
     if result.error_upload_id:
         source = _upload_path(service, app_id, result.error_upload_id, "result.error_upload_id")
         _store_logs(source, run_dir)
@@ -123,14 +124,10 @@ def _store_output(source: Path, requested: str | None, run_dir: Path) -> tuple[s
 
 
 def _store_logs(source: Path, run_dir: Path) -> None:
-    """The uploaded log text, one log line per text line (read as a stream)."""
-    writer = LogWriter(run_dir / LOG_FILE)
-    try:
-        with source.open("rb") as handle:
-            for raw in handle:
-                writer.write(raw.decode("utf-8", "replace").rstrip("\r\n"))
-    finally:
-        writer.close()
+    """The uploaded log text, one log line per text line (streamed, buffered writes)."""
+    with source.open("rb") as handle, (run_dir / LOG_FILE).open("ab") as log:
+        while raw := handle.readline(MAX_LOG_LINE):  # a longer line comes in pieces
+            log.write(log_record(raw.decode("utf-8", "replace").rstrip("\r\n")))
 
 
 def _uploaded_section(

@@ -436,3 +436,30 @@ def test_compare_runs_of_an_app_with_only_legacy_statistics(service: LocalServic
 
     assert comparison.metrics["result.value"].values == {ids[0]: 90, ids[1]: 90}
     assert not comparison.metrics["result.value"].has_differences
+
+
+def test_bad_tracked_runs_are_refused_and_leave_nothing(service: LocalService) -> None:
+    runs_dir = service.data_dir / "runs"
+    with service.client() as client:
+        up = client.post("/v1/applications/marker/runs/uploadurl").json()
+        assert httpx.put(up["upload_url"], content=b"[1, 2]").status_code == 200
+        before = sorted(runs_dir.iterdir())
+        cases = [
+            ({"status": "succeeded", "output_upload_id": "nope"},
+             404, "result.output_upload_id: upload 'nope' not found"),
+            ({"output_upload_id": up["upload_id"]}, 400, "result.status is required"),
+            ({"status": "maybe"}, 400, "result.status"),
+            ({"status": "succeeded", "statistics_upload_id": up["upload_id"]},
+             400, "result.statistics_upload_id: upload"),
+        ]
+        for result, status, needle in cases:
+            answer = client.post("/v1/applications/marker/runs",
+                                 json={"input": {}, "result": result})
+            assert answer.status_code == status, answer.text
+            assert needle in answer.json()["error"]
+        as_files = client.post("/v1/applications/marker/runs", json={
+            "input": {}, "result": {"status": "succeeded", "output_upload_id": up["upload_id"]},
+            "configuration": {"format": {"output": {"type": "multi-file"}}}})
+        assert as_files.status_code == 400
+        assert "must be a gzip-compressed tar" in as_files.json()["error"]
+    assert sorted(runs_dir.iterdir()) == before  # no half-made run dir
