@@ -1,7 +1,8 @@
 """Run creation (reference §2.3): validate the body, store the input, queue the run.
 
-A new run is validated, stored and queued synchronously on the event loop, so 1,000
-concurrent creates give exactly 1,000 runs. The steps, in order: ``_check_request`` (the body,
+A new run is validated, stored and queued on the event loop without an ``await``, so 1,000
+concurrent creates give exactly 1,000 runs (a tracked run's uploads are stored on a worker
+thread: they are not queued, so nothing can race them). The steps, in order: ``_check_request`` (the body,
 ``_refuse_unsupported`` for what the service does not implement, the execution class,
 queuing, the requested formats), ``_store_input`` (inline JSON or an upload, into a fresh run
 dir), for a tracked run ``tracked.record`` (its outcome, never executed), ``_record`` (the
