@@ -312,11 +312,6 @@ class AppManifest(_Model):
         """True when input and output are files (multi-file, csv-archive), not stdin/stdout."""
         return self.content_format in FILE_FORMATS
 
-    @property
-    def output_dir(self) -> str:
-        """Folder (relative to the working dir) whose files form a file-based output."""
-        return "output/" if self.content_format == "csv-archive" else self.solutions_path
-
     def input_dir(self, input_format: str) -> str:
         """Folder (relative to the working dir) a file-based input is unpacked into."""
         return "input/" if input_format == "csv-archive" else self.input_path

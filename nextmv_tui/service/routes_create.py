@@ -2,11 +2,11 @@
 
 A new run is validated, stored and queued on the event loop without an ``await``, so 1,000
 concurrent creates give exactly 1,000 runs (a tracked run's uploads are stored on a worker
-thread: they are not queued, so nothing can race them). The steps, in order: ``_check_request`` (the body,
-``_refuse_unsupported`` for what the service does not implement, the execution class,
-queuing, the requested formats), ``_store_input`` (inline JSON or an upload, into a fresh run
-dir), for a tracked run ``tracked.record`` (its outcome, never executed), ``_record`` (the
-stored run).
+thread: they are not queued, so nothing can race them). The steps, in order:
+``_check_request`` (the body, ``_refuse_unsupported`` for what the service does not
+implement, the execution class, queuing, the requested formats), ``_store_input`` (inline
+JSON or an upload, into a fresh run dir), for a tracked run ``tracked.record`` (its outcome,
+never executed), ``_record`` (the stored run).
 
 Recorded only, never refused: ``instance_id`` (any value: the service has one version of each
 app's code; SDK 0.13.1 sends ``devint`` by default), ``batch_experiment_id`` and
