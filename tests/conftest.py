@@ -185,6 +185,23 @@ class LocalService:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One uv download cache for the whole session, inherited by every service it starts:
+    an app environment that several tests build downloads its wheels once (CI budget).
+    A ``UV_CACHE_DIR`` the developer set is kept."""
+    preset = os.environ.get("UV_CACHE_DIR")
+    if preset:
+        yield Path(preset)
+        return
+    path = tmp_path_factory.mktemp("uv-cache")
+    os.environ["UV_CACHE_DIR"] = str(path)
+    try:
+        yield path
+    finally:
+        os.environ.pop("UV_CACHE_DIR", None)
+
+
 @pytest.fixture
 def make_local_service(tmp_path: Path) -> Iterator[Callable[..., LocalService]]:
     """Factory: ``make_local_service(concurrency=1, tls=True, app=[dir], start=True)``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nextmv_tui.service.settings import (
     DEFAULT_CONCURRENCY,
@@ -13,6 +13,9 @@ from nextmv_tui.service.settings import (
     DEFAULT_PORT,
     ExecutionClass,
 )
+
+if TYPE_CHECKING:
+    from nextmv_tui.service.settings import ServiceSettings
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -56,6 +59,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(repeatable; the default class is 'local')",
     )
     parser.add_argument(
+        "--execution-class-map", dest="class_map", action="append", default=[],
+        metavar="PATTERN=CLASS",
+        help="run requested execution classes matching the glob PATTERN (e.g. '8c*') on the "
+        "execution class CLASS (repeatable, first match wins). Other Cloud-style names "
+        "(6c9gb, 8c16gb12h, ...) run on 'local'; any other name is refused",
+    )
+    parser.add_argument(
+        "--no-app-envs", dest="app_envs", action="store_false",
+        help="do not build a virtualenv from an app's python.pip-requirements: run Python "
+        "apps with this interpreter (offline use; install their requirements here yourself)",
+    )
+    parser.add_argument(
         "--tls", action="store_true",
         help="serve HTTPS with a self-signed certificate (needed by the official nextmv CLI)",
     )
@@ -81,10 +96,15 @@ def parse_class(text: str, default_max: float | None) -> ExecutionClass:
     return ExecutionClass(name, limit, seconds or None)
 
 
-def run(args: argparse.Namespace) -> int:
-    from nextmv_tui.service.server import ServiceStartError, serve
-    from nextmv_tui.service.settings import ServiceSettings, default_data_dir
+def parse_class_map(text: str) -> tuple[str, str]:
+    """``PATTERN=CLASS`` -> (pattern, class); ValueError naming the bad part."""
+    pattern, sep, pool = text.partition("=")
+    if not sep or not pattern.strip() or not pool.strip():
+        raise ValueError(f"{text!r}: expected PATTERN=CLASS, e.g. '8c*=big'")
+    return pattern.strip(), pool.strip()
 
+
+def run(args: argparse.Namespace) -> int:
     if args.concurrency < 0:
         print("nextmv-tui serve: --concurrency must be 0 or more", file=sys.stderr)
         return 2
@@ -106,7 +126,22 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"nextmv-tui serve: --execution-class {exc}", file=sys.stderr)
         return 2
-    settings = ServiceSettings(
+    try:
+        class_map = tuple(parse_class_map(text) for text in args.class_map)
+        settings = _settings(args, extra, class_map)
+    except ValueError as exc:
+        print(f"nextmv-tui serve: --execution-class-map {exc}", file=sys.stderr)
+        return 2
+    return _serve(args, settings)
+
+
+def _settings(
+    args: argparse.Namespace, extra: tuple[ExecutionClass, ...],
+    class_map: tuple[tuple[str, str], ...],
+) -> ServiceSettings:
+    from nextmv_tui.service.settings import ServiceSettings, default_data_dir
+
+    return ServiceSettings(  # ValueError for a --execution-class-map naming no class
         data_dir=args.data_dir or default_data_dir(),
         host=args.host,
         port=args.port,
@@ -115,8 +150,14 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         max_duration=args.max_duration or None,
         extra_classes=extra,
+        class_map=class_map,
+        app_envs=args.app_envs,
         tls=args.tls,
     )
+
+
+def _serve(args: argparse.Namespace, settings: ServiceSettings) -> int:
+    from nextmv_tui.service.server import ServiceStartError, serve
 
     def announce(endpoint: str, apps: list[str]) -> None:
         key_where = "given with --api-key" if args.api_key else f"in {settings.api_key_path}"

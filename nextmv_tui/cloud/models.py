@@ -134,6 +134,8 @@ class Metadata(WireModel):
     input_size: float = 0
     output_size: float = 0
     status_v2: Status = RunStatus.NONE
+    status: str | None = None
+    """Deprecated v1 status (``running``/``succeeded``/``failed``); see ``status.V1_STATUS``."""
     run_type: RunTypeConfiguration = Field(default_factory=RunTypeConfiguration)
     execution_class: str | None = None
     execution_duration: float | None = None
@@ -146,20 +148,25 @@ class Metadata(WireModel):
     queuing_disabled: bool | None = None
     tracking: RunTracking | None = None
     experiment_id: str | None = None
+    secrets_collection_id: str | None = None
     batch_experiment_id: str | None = None
     # Extension (local service; absent on Nextmv Cloud): when the run entered its status.
     status_changed_at: UtcDatetime | None = None
 
     @property
     def objective(self) -> float | None:
-        """``statistics.result.value`` when it is a number (the run's objective)."""
-        return objective_of(self.statistics)
+        """``result.value`` when it is a number (the run's objective): from ``metrics`` (nested
+        or as the dotted key Cloud gives indicators), else the deprecated ``statistics``."""
+        return objective_of(self.metrics) if self.metrics else objective_of(self.statistics)
 
 
 def objective_of(statistics: Any) -> float | None:
-    """``result.value`` of a statistics object, when it is a finite number."""
-    result = statistics.get("result") if isinstance(statistics, dict) else None
-    value = result.get("value") if isinstance(result, dict) else None
+    """``result.value`` of a statistics or metrics object (nested, or the flat key
+    ``"result.value"``), when it is a finite number."""
+    if not isinstance(statistics, dict):
+        return None
+    result = statistics.get("result")
+    value = result.get("value") if isinstance(result, dict) else statistics.get("result.value")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
@@ -207,6 +214,8 @@ class QueuedRun(WireModel):
     application_version_id: Str = ""
     execution_class: Str = ""
     status_v2: Status = RunStatus.NONE
+    status: str | None = None
+    """Deprecated v1 status, required by SDK 0.13.1 (``running`` for queued runs)."""
     # Extensions (local service only; optional so Nextmv Cloud payloads parse).
     queuing_priority: int | None = None
     status_changed_at: UtcDatetime | None = None
@@ -282,11 +291,11 @@ class RunSummary(WireModel):
     status_v2: Status = RunStatus.NONE
     queuing_priority: int | None = None
     queuing_disabled: bool | None = None
+    experiment_id: str | None = None
     options: dict[str, str] | None = None
     request_options: dict[str, str] | None = None
     statistics: StatisticsSummary | None = None
     metrics: StatisticsSummary | None = None
-    experiment_id: str | None = None
     batch_experiment_id: str | None = None
     duration: float | None = None
     execution_duration: float | None = None
@@ -359,6 +368,22 @@ class RunConfiguration(WireModel):
     integration_id: str | None = None
 
 
+class ExternalRunResult(WireModel):
+    """``result`` of a create-run body: the outcome of a run made elsewhere (a tracked run).
+
+    Each ``*_upload_id`` names data PUT to an upload URL beforehand; ``error_upload_id``
+    holds the run's logs (the SDK's ``track_run`` sends them there)."""
+
+    status: Literal["succeeded", "failed"] | None = None
+    error_message: str | None = None
+    execution_duration: float | None = Field(default=None, ge=0)
+    output_upload_id: str | None = None
+    error_upload_id: str | None = None
+    statistics_upload_id: str | None = None
+    metrics_upload_id: str | None = None
+    assets_upload_id: str | None = None
+
+
 class CreateRunRequest(WireModel):
     """Body of ``POST v1/applications/{app}/runs``. Exactly one input field is set."""
 
@@ -371,6 +396,7 @@ class CreateRunRequest(WireModel):
     configuration: RunConfiguration = Field(default_factory=RunConfiguration)
     batch_experiment_id: str | None = None
     tracking: RunTracking | None = None
+    result: ExternalRunResult | None = None
 
     @field_validator("options", mode="before")
     @classmethod

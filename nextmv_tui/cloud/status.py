@@ -46,3 +46,23 @@ class RunStatus(str, Enum):
 
 
 FINAL_STATUSES = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELED})
+
+V1_STATUS: dict[str, str] = {
+    "queued": "running",
+    "running": "running",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "canceled": "failed",
+    "none": "running",
+}
+"""The deprecated v1 ``status`` for each ``status_v2`` (SDK 0.13.1 requires it).
+
+v1 knows only ``running``, ``succeeded`` and ``failed`` (SDK 0.13.1's ``Status`` enum); the
+queuing doc shows a queued run as ``"status": "running"`` beside ``"status_v2": "queued"``.
+So every run that is not over is ``running``, and a canceled run, which did not succeed, is
+``failed``."""
+
+
+def v1_status(status_v2: str) -> str:
+    """The v1 ``status`` that goes with a ``status_v2`` value (``running`` when unknown)."""
+    return V1_STATUS.get(status_v2, "running")

@@ -30,6 +30,7 @@ from nextmv_tui.service import (
     routes_logs,
     routes_queue,
     routes_runs,
+    routes_unsupported,
     routes_uploads,
 )
 from nextmv_tui.service.api import ApiProblem, error_response, validation_message
@@ -54,6 +55,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     routes_runs.router,
     routes_logs.router,
     routes_queue.router,
+    routes_unsupported.router,
 )
 """The key-guarded routers, in matching order. The order matters where two routes share a
 path: on a wrong method, the first route of that path names the allowed one (405 ``Allow``)."""

@@ -3,7 +3,11 @@
 Mirrors the SDK's local runner (``shared/reference/nextmv-apps.md`` §1): the manifest's files
 plus ``app.yaml`` are copied into ``run_dir/work``; options become ``-name value`` flags (only
 those the run asked for); JSON/text input is the child's stdin, file-based input is unpacked
-into the manifest's input folder. Differences, on purpose:
+into the manifest's input folder. A Python app with ``python.pip-requirements`` runs with the
+interpreter of its environment (``appenv.py``, built on first use). The output is what the
+run's output format says (``RunJob.output_format``): stdout for json/text, the ``output/``
+folder for csv-archive, the manifest's solutions folder for multi-file (whose stdout is log).
+Differences, on purpose:
 
 - the child is ``subprocess.Popen`` watched by threads, not ``asyncio`` subprocesses, because
   ``asyncio``'s ``Process.wait()`` also waits for the pipes, which a leftover grandchild can hold
@@ -36,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
+from nextmv_tui.service.appenv import EnvError, Environments
 from nextmv_tui.service.manifest import FILE_FORMATS, AppManifest
 from nextmv_tui.service.processes import (
     group_alive,
@@ -75,6 +80,20 @@ class RunJob:
     max_duration: float | None
     execution_class: str | None = None
     """Only used to word the max-duration error; optional extension of the contract."""
+    output_format: str | None = None
+    """The output format the run asked for; None: the manifest's (json unless file-based)."""
+    environments: Environments | None = None
+    """Builds Python apps' environments; None runs them with the service's interpreter."""
+    canceled: threading.Event | None = None
+    """Set by the scheduler when the run is canceled while it is still being prepared (an
+    environment build can take minutes): the app is then never started."""
+
+    @property
+    def effective_output_format(self) -> str:
+        if self.output_format:
+            return self.output_format
+        content = self.manifest.content_format
+        return content if content in FILE_FORMATS else "json"
 
 
 @dataclass(frozen=True)
@@ -88,11 +107,14 @@ class RunOutcome:
     output_size: int
     statistics: dict[str, Any] | None
     exit_code: int | None
+    metrics: dict[str, Any] | None = None
 
 
-def command_line(job: RunJob, work: Path) -> list[str]:
-    """The entry point's argv: the manifest's command, then ``-name value`` per run option."""
-    args = job.manifest.command(work)
+def command_line(job: RunJob, work: Path, python: str | None = None) -> list[str]:
+    """The entry point's argv: the manifest's command, then ``-name value`` per run option.
+
+    ``python``: the interpreter of the app's environment (default: the service's own)."""
+    args = job.manifest.command(work, python)
     for name, value in job.options.items():
         args += [f"-{name}", value if isinstance(value, str) else json.dumps(value)]
     return args
@@ -157,6 +179,9 @@ class Execution:
         self._outcome: RunOutcome | None = None
         self._spawn_lock = threading.Lock()
         self._abandoned = False
+        self._python: str | None = None
+        self._output_format = job.effective_output_format
+        self._stdout_is_log = self._output_format == "multi-file"
 
     # public API
 
@@ -220,6 +245,10 @@ class Execution:
     def _start(self) -> None:
         """Prepare the working copy and spawn the entry point (runs on a worker thread)."""
         stdin = self._stage()
+        if self._job.canceled is not None and self._job.canceled.is_set():
+            if not isinstance(stdin, int):
+                stdin.close()
+            raise SetupError("run canceled before its app started")
         try:
             proc = self._spawn(stdin)
         finally:
@@ -229,7 +258,7 @@ class Execution:
         try:
             assert proc.stderr is not None
             self._stderr = LineReader(proc.stderr, self._log, None)
-            if self._job.manifest.file_based:
+            if self._stdout_is_log:
                 assert proc.stdout is not None
                 self._stdout = LineReader(proc.stdout, self._log, self._stdout_file)
         except BaseException:
@@ -241,26 +270,47 @@ class Execution:
         """The working copy and the child's stdin (DEVNULL for a file-based input)."""
         job, manifest = self._job, self._job.manifest
         prepare_work_dir(manifest, self._work)
-        if manifest.pip_requirements:
-            self._log.write(
-                "note: python.pip-requirements are not installed locally; "
-                "the app runs with the service's Python environment"
-            )
+        self._python = self._environment()
         if job.input_format in FILE_FORMATS:
             extract_input(job.input_path, self._work / manifest.input_dir(job.input_format))
             return subprocess.DEVNULL
         return open_input(job.input_path)
 
+    def _environment(self) -> str | None:
+        """The interpreter of the app's Python environment (None: the service's own).
+
+        Building it may take minutes on first use; this runs on the start thread."""
+        manifest, environments = self._job.manifest, self._job.environments
+        if environments is None:
+            if manifest.type == "python" and manifest.pip_requirements:
+                self._log.write(
+                    "note: python.pip-requirements are not installed (app environments are "
+                    "off: serve --no-app-envs); the app runs with the service's Python"
+                )
+            return None
+        try:
+            env = environments.prepare(manifest)
+        except EnvError as exc:
+            for line in exc.details.splitlines():
+                if line.strip():
+                    self._log.write(line)
+            raise SetupError(str(exc)) from None
+        if env is None:
+            return None
+        for line in env.log_lines(manifest.runtime):
+            self._log.write(line)
+        return env.python
+
     def _spawn(self, stdin: IO[bytes] | int) -> subprocess.Popen[bytes]:
         """Start the entry point in a new session (its own process group)."""
         job, manifest, work = self._job, self._job.manifest, self._work
-        args = command_line(job, work)
+        args = command_line(job, work, self._python)
         try:
             self._stdout_file = (job.run_dir / "stdout").open("wb")
             self._proc = subprocess.Popen(
                 args,
                 stdin=stdin,
-                stdout=subprocess.PIPE if manifest.file_based else self._stdout_file,
+                stdout=subprocess.PIPE if self._stdout_is_log else self._stdout_file,
                 stderr=subprocess.PIPE,
                 cwd=work / manifest.cwd if manifest.cwd else work,
                 env=child_environment(job),
@@ -347,12 +397,14 @@ class Execution:
             return _failed(job, error, exit_code)
         if self._stdout_file is not None:
             self._stdout_file.close()
-        if job.manifest.file_based:
-            out = collect_files(job.manifest, self._work, job.run_dir)
+        if self._output_format in FILE_FORMATS:
+            out = collect_files(job.manifest, self._work, job.run_dir, self._output_format)
         else:
-            out = collect_stdout(job.run_dir)
+            out = collect_stdout(job.manifest, self._work, job.run_dir, self._output_format)
+        if out.note:
+            self._log.write(out.note)
         return RunOutcome("succeeded", "", out.path, out.format, out.size, out.statistics,
-                          exit_code)
+                          exit_code, out.metrics)
 
     def _cleanup(self) -> None:
         if self._stdout_file is not None:
@@ -363,8 +415,7 @@ class Execution:
 
 
 def _default_format(job: RunJob) -> str:
-    content = job.manifest.content_format
-    return content if content in FILE_FORMATS else "json"
+    return job.effective_output_format
 
 
 def _failed(job: RunJob, error: str, exit_code: int | None) -> RunOutcome:

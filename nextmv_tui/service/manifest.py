@@ -6,10 +6,9 @@ local runner does. Every problem raises :class:`ManifestError` naming the file a
 The manifest is a pydantic model with one class per ``app.yaml`` section; a field's rule is a
 ``BeforeValidator`` that raises ``ValueError(reason)``, so adding a field is one line and one rule.
 
-Deliberate difference from the SDK: a ``type: python`` app runs with the service's own
-interpreter (``sys.executable``), not in an ephemeral ``uv`` environment, so runs work offline
-and start fast. ``python.pip-requirements`` is therefore recorded but not installed: the app
-sees the packages of the service's environment.
+A ``type: python`` app with ``python.pip-requirements`` runs in a virtualenv built from them
+(``appenv.py``); one without requirements runs with the service's own interpreter, so the
+bundled apps start fast and work offline. ``command(work_dir, python)`` takes the interpreter.
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ FILE_FORMATS = ("multi-file", "csv-archive")
 OPTION_TYPES = ("string", "bool", "int", "float")
 
 _APP_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-_FLAG_NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 BUNDLED_APPS = ("knapsack", "routing")
 """The apps shipped in ``service/apps/``, registered under these IDs."""
 
@@ -116,9 +115,10 @@ def _option_item(value: Any) -> Any:
     return value
 
 
-def _flag_name(value: Any) -> Any:
-    if not isinstance(value, str) or not _FLAG_NAME_RE.fullmatch(value):
-        raise ValueError(f"must be a flag-safe name (got {value!r})")
+def _option_name(value: Any) -> Any:
+    """Any visible text: SDK manifests allow spaces (``-max stops`` is one argv element)."""
+    if not isinstance(value, str) or not value.strip() or _CONTROL_RE.search(value):
+        raise ValueError(f"must be a non-empty name without control characters (got {value!r})")
     return value
 
 
@@ -151,7 +151,7 @@ class _Model(BaseModel):
 class OptionSpec(_Model):
     """One ``configuration.options.items`` entry (used for display and defaults only)."""
 
-    name: Annotated[str, BeforeValidator(_flag_name)] = Field(None, validate_default=True)
+    name: Annotated[str, BeforeValidator(_option_name)] = Field(None, validate_default=True)
     option_type: Annotated[str, _one_of(OPTION_TYPES)] = "string"
     default: Any = None
     description: Text = ""
@@ -177,8 +177,16 @@ class MultiFileInput(_Model):
     path: FolderPath = "inputs/"
 
 
+OptionalFilePath = Annotated[
+    str, BeforeValidator(lambda value: "" if value in (None, "") else _relative(value, False))
+]
+
+
 class MultiFileOutput(_Model):
     solutions: FolderPath = "outputs/solutions/"
+    statistics: OptionalFilePath = ""
+    """Where a multi-file app writes its statistics (deprecated by Nextmv; default: none)."""
+    metrics: OptionalFilePath = "outputs/metrics.json"
 
 
 class MultiFileSection(_Model):
@@ -214,6 +222,17 @@ class PythonSection(_Model):
     pip_requirements: Annotated[tuple[str, ...], BeforeValidator(_requirements)] = Field(
         (), alias="pip-requirements"
     )
+    requirements_inline: Annotated[bool, BeforeValidator(bool)] = False
+    """True when ``pip-requirements`` was a list of specs rather than a file path."""
+    arch: Text = ""
+    """``arm64``/``amd64``: what Nextmv builds the app for (not emulated locally)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inline_flag(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("pip-requirements"), list):
+            return {**data, "requirements_inline": True}
+        return data
 
 
 class AppManifest(_Model):
@@ -293,20 +312,25 @@ class AppManifest(_Model):
         """True when input and output are files (multi-file, csv-archive), not stdin/stdout."""
         return self.content_format in FILE_FORMATS
 
-    @property
-    def output_dir(self) -> str:
-        """Folder (relative to the working dir) whose files form a file-based output."""
-        return "output/" if self.content_format == "csv-archive" else self.solutions_path
-
     def input_dir(self, input_format: str) -> str:
         """Folder (relative to the working dir) a file-based input is unpacked into."""
         return "input/" if input_format == "csv-archive" else self.input_path
 
-    def command(self, work_dir: Path) -> list[str]:
-        """The argv that starts the entry point inside a working copy at ``work_dir``."""
+    @property
+    def statistics_path(self) -> str:
+        return self.configuration.content.multi_file.output.statistics
+
+    @property
+    def metrics_path(self) -> str:
+        return self.configuration.content.multi_file.output.metrics
+
+    def command(self, work_dir: Path, python: str | None = None) -> list[str]:
+        """The argv that starts the entry point inside a working copy at ``work_dir``.
+
+        ``python``: the interpreter of a ``type: python`` app (default: the service's own)."""
         entry = str(work_dir / self.entrypoint)
         if self.type == "python":
-            return [sys.executable, entry]
+            return [python or sys.executable, entry]
         if self.type == "java":
             return ["java", "-XX:MaxRAMPercentage=90", "-jar", entry]
         return [entry]

@@ -1,14 +1,21 @@
 """Run creation (reference §2.3): validate the body, store the input, queue the run.
 
-A new run is validated, stored and queued synchronously on the event loop, so 1,000
-concurrent creates give exactly 1,000 runs. The steps, in order: ``_check_request`` (the body,
-the execution class, queuing, the requested formats: add refusals of unsupported fields
-there), ``_store_input`` (inline JSON or an upload, into a fresh run dir), ``_record`` (the
-stored run).
+A new run is validated, stored and queued on the event loop without an ``await``, so 1,000
+concurrent creates give exactly 1,000 runs (a tracked run's uploads are stored on a worker
+thread: they are not queued, so nothing can race them). The steps, in order:
+``_check_request`` (the body, ``_refuse_unsupported`` for what the service does not
+implement, the execution class, queuing, the requested formats), ``_store_input`` (inline
+JSON or an upload, into a fresh run dir), for a tracked run ``tracked.record`` (its outcome,
+never executed), ``_record`` (the stored run).
+
+Recorded only, never refused: ``instance_id`` (any value: the service has one version of each
+app's code; SDK 0.13.1 sends ``devint`` by default), ``batch_experiment_id`` and
+``configuration.secrets_collection_id`` (secrets are not injected into the app).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -19,11 +26,15 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from nextmv_tui.cloud.models import OUTPUT_FOR_INPUT, CreateRunRequest, CreateRunResponse
-from nextmv_tui.service import payloads
+from nextmv_tui.service import payloads, tracked
 from nextmv_tui.service.api import ApiProblem, parse_object, read_body, validation_message
 from nextmv_tui.service.deps import ApplicationDep, Service, ServiceDep
+from nextmv_tui.service.manifest import FILE_FORMATS, AppManifest
 from nextmv_tui.service.settings import DEFAULT_CLASS, ServiceSettings
-from nextmv_tui.service.store import RunRecord
+from nextmv_tui.service.store import AppRecord, RunRecord
+
+RUN_TYPES = ("standard", "external")
+"""Run types the service implements; ``external`` is a tracked run (needs ``result``)."""
 
 router = APIRouter()
 
@@ -34,8 +45,9 @@ async def create_run(
 ) -> dict[str, Any]:
     limit = 2 * service.settings.max_inline_bytes + 1024 * 1024
     raw = parse_object(await read_body(request, limit, "request body"), "request body")
-    run = new_run(service, app.id, instance_id, raw)
-    service.scheduler.dispatch()
+    run = await new_run(service, app, instance_id, raw)
+    if run.status == "queued":
+        service.scheduler.dispatch()
     return CreateRunResponse(run_id=run.id).to_wire()
 
 
@@ -46,29 +58,98 @@ class _Checked:
     body: CreateRunRequest
     inline: dict[str, Any] | None
     execution_class: str
+    pool: str
     priority: int
     queuing_disabled: bool
     input_type: str | None
     output_type: str | None
 
 
-def new_run(
-    service: Service, app_id: str, instance_id: str | None, raw: dict[str, Any]
+async def new_run(
+    service: Service, app: AppRecord, instance_id: str | None, raw: dict[str, Any]
 ) -> RunRecord:
-    """Validate a create-run body, store its input and queue the run (all synchronous)."""
+    """Validate a create-run body, store its input and queue the run, or record a tracked
+    run's outcome.
+
+    A standard run is handled without a single ``await`` (exact counts under concurrency); a
+    tracked run's uploads (logs can be large) are stored on a worker thread."""
+    manifest = service.manifests.get(app.id)
     checked = _check_request(service, raw)
     run_id = payloads.new_id("run-")
     run_dir = service.settings.runs_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=False)
+    result = checked.body.result
     try:
-        input_type, input_file = _store_input(service, app_id, checked, run_dir)
+        input_type, input_file = _store_input(service, app.id, checked, run_dir, manifest)
+        output_type = checked.output_type or _default_output(input_type, manifest)
+        outcome = None
+        if result is not None:
+            outcome = await asyncio.to_thread(
+                tracked.record, service, app.id, result, checked.output_type, run_dir
+            )
     except BaseException:
         payloads.remove_quietly(run_dir)
         raise
     size = (run_dir / input_file).stat().st_size
-    run = _record(run_id, app_id, instance_id, checked, (input_type, input_file, size))
+    run = _record(
+        run_id, app.id, instance_id or app.default_instance, checked,
+        (input_type, input_file, size), output_type,
+    )
+    if outcome is not None:
+        _conclude_tracked(run, outcome)
     service.store.insert_run(run)
     return run
+
+
+def _default_output(input_type: str, manifest: AppManifest | None) -> str:
+    """No output format asked for: a file-based app's own, else the SDK's mirror rule."""
+    if manifest is not None and manifest.content_format in FILE_FORMATS:
+        return manifest.content_format
+    return OUTPUT_FOR_INPUT.get(input_type, "json")
+
+
+def _conclude_tracked(run: RunRecord, outcome: tracked.TrackedOutcome) -> None:
+    """A tracked run is stored final, with what its caller reported."""
+    run.status = outcome.status
+    run.error = outcome.error
+    run.started_at = run.finished_at = run.created_at
+    run.reported_duration = outcome.duration_ms
+    run.output_file = outcome.output_file
+    run.output_format = outcome.output_format
+    run.output_size = outcome.output_size
+    run.statistics = outcome.statistics
+    run.metrics = outcome.metrics
+    run.run_type = {**run.run_type, "type": "external"}
+
+
+def _refuse_unsupported(body: CreateRunRequest) -> None:
+    """Every field or run type the service does not implement: 400 naming the feature.
+
+    400, not 501: the official CLI shows the body of a 400 and hides that of a 5xx."""
+    config = body.configuration
+    local = "not supported by the local service"
+    if body.input_id:
+        raise ApiProblem(400, f"managed inputs (input_id) are {local}: send the input itself "
+                              "(input or upload_id)")
+    if config.integration_id or config.execution_class == "integration":
+        raise ApiProblem(400, f"integrations (configuration.integration_id) are {local}: runs "
+                              "execute on this machine")
+    run_type = config.run_type
+    kind = run_type.type if run_type else "standard"
+    if kind == "ensemble":
+        raise ApiProblem(400, f"ensemble runs (configuration.run_type.type 'ensemble') are "
+                              f"{local}")
+    if kind == "ensemble-child":
+        raise ApiProblem(400, f"ensemble child runs (configuration.run_type.type "
+                              f"'ensemble-child') are {local}")
+    if kind not in RUN_TYPES:
+        raise ApiProblem(400, f"configuration.run_type.type {kind!r} is not one of "
+                              + ", ".join(RUN_TYPES))
+    if kind == "external" and body.result is None:
+        raise ApiProblem(400, "run type 'external' is a tracked run: send its outcome in "
+                              "result (the SDK's Application.track_run does)")
+    if body.result is not None:
+        tracked.refuse_unsupported(body.result)
 
 
 def _check_request(service: Service, raw: dict[str, Any]) -> _Checked:
@@ -83,19 +164,19 @@ def _check_request(service: Service, raw: dict[str, Any]) -> _Checked:
         body = CreateRunRequest.model_validate(raw)
     except ValidationError as exc:
         raise ApiProblem(400, validation_message(exc, "invalid run request")) from None
-    if body.input_id:
-        raise ApiProblem(400, "input_id (managed inputs) is not supported by the local service")
+    _refuse_unsupported(body)
     if inline is not None and body.upload_id:
         raise ApiProblem(400, "give either input or upload_id, not both")
     if inline is None and not body.upload_id:
         raise ApiProblem(400, "no input: give input (a JSON object) or upload_id")
-    class_name, priority, disabled = _queuing(service, body)
+    class_name, pool, priority, disabled = _queuing(service, body)
     raw_config = raw.get("configuration")
     raw_format = raw_config.get("format") if isinstance(raw_config, dict) else None
     return _Checked(
         body=body,
         inline=inline,
         execution_class=class_name,
+        pool=pool,
         priority=priority,
         queuing_disabled=disabled,
         input_type=_format_type(raw_format, "input"),
@@ -103,27 +184,31 @@ def _check_request(service: Service, raw: dict[str, Any]) -> _Checked:
     )
 
 
-def _queuing(service: Service, body: CreateRunRequest) -> tuple[str, int, bool]:
-    """Execution class, priority and ``queuing.disabled``; 429 if that run could not queue."""
+def _queuing(service: Service, body: CreateRunRequest) -> tuple[str, str, int, bool]:
+    """Requested execution class, its pool, priority and ``queuing.disabled``; 429 if that
+    run could not queue."""
     settings = service.settings
     class_name = body.configuration.execution_class or DEFAULT_CLASS
-    if class_name not in settings.execution_classes:
+    pool = settings.pool_for(class_name)
+    if pool is None:
+        patterns = [pattern for pattern, _ in settings.class_map]
         raise ApiProblem(
             400,
-            f"unknown execution class {class_name!r}; known: "
-            + ", ".join(sorted(settings.execution_classes)),
+            f"unknown execution class {class_name!r}; this service runs "
+            + ", ".join(sorted(settings.execution_classes) + patterns)
+            + " and Cloud-style names (cores c memory gb|mb [duration], e.g. 6c9gb, 8c16gb12h)",
         )
     queuing = body.configuration.queuing
     priority = queuing.priority if queuing and queuing.priority is not None else 6
     disabled = bool(queuing and queuing.disabled)
-    if disabled and service.scheduler.class_is_full(class_name):
+    if disabled and body.result is None and service.scheduler.class_is_full(pool):
         raise ApiProblem(
             429,
             f"execution class {class_name!r} is full and queuing is disabled for this run; "
             "retry later or enable queuing",
             {"Retry-After": "5"},
         )
-    return class_name, priority, disabled
+    return class_name, pool, priority, disabled
 
 
 def _format_type(raw: Any, field: str) -> str | None:
@@ -146,13 +231,16 @@ def _format_type(raw: Any, field: str) -> str | None:
 
 
 def _store_input(
-    service: Service, app_id: str, checked: _Checked, run_dir: Path
+    service: Service, app_id: str, checked: _Checked, run_dir: Path,
+    manifest: AppManifest | None,
 ) -> tuple[str, str]:
     """The run's input file in ``run_dir``: (input format, file name)."""
     if checked.inline is not None:
         return _write_inline(service.settings, checked.inline, run_dir, checked.input_type)
     upload_id = str(checked.body.upload_id)
-    return _take_upload(service, app_id, upload_id, run_dir, checked.input_type)
+    csv_app = manifest is not None and manifest.content_format == "csv-archive"
+    archive = "csv-archive" if csv_app else "multi-file"
+    return _take_upload(service, app_id, upload_id, run_dir, checked.input_type, archive)
 
 
 def _write_inline(
@@ -172,8 +260,11 @@ def _write_inline(
 
 
 def _take_upload(
-    service: Service, app_id: str, upload_id: str, run_dir: Path, input_type: str | None
+    service: Service, app_id: str, upload_id: str, run_dir: Path, input_type: str | None,
+    archive: str = "multi-file",
 ) -> tuple[str, str]:
+    """A finished upload linked into ``run_dir``; an archive sent without a format is taken
+    as ``archive`` (the app's own file-based format)."""
     upload = service.store.get_upload(upload_id)
     if upload is None or upload.app_id != app_id:
         raise ApiProblem(404, f"upload {upload_id!r} not found in application {app_id!r}")
@@ -185,6 +276,8 @@ def _take_upload(
     gzipped = payloads.is_gzip(source)
     if input_type is None:
         input_type = payloads.sniff_format(source, service.settings.max_inline_bytes)
+        if input_type == "multi-file":
+            input_type = archive
     if input_type == "multi-file" and not gzipped:
         raise ApiProblem(
             400, f"upload {upload_id!r}: multi-file input must be a gzip-compressed tar (.tar.gz)"
@@ -197,9 +290,10 @@ def _take_upload(
 def _record(
     run_id: str,
     app_id: str,
-    instance_id: str | None,
+    instance_id: str,
     checked: _Checked,
     stored_input: tuple[str, str, int],
+    output_type: str,
 ) -> RunRecord:
     """The queued run as stored; ``stored_input`` is (format, file name, size)."""
     body, config = checked.body, checked.body.configuration
@@ -213,11 +307,12 @@ def _record(
         created_at=now,
         status_changed_at=now,
         input_format=input_type,
-        output_format=checked.output_type or OUTPUT_FOR_INPUT.get(input_type, "json"),
+        output_format=output_type,
         input_file=input_file,
         input_size=input_size,
         execution_class=checked.execution_class,
-        instance_id=instance_id or "latest",
+        pool=checked.pool,
+        instance_id=instance_id,
         name=body.name or "",
         description=body.description or "",
         priority=checked.priority,
@@ -226,4 +321,5 @@ def _record(
         run_type={"definition_id": "", "reference_id": "", **run_type},
         batch_experiment_id=body.batch_experiment_id,
         cloned_run_id=body.tracking.cloned_run_id if body.tracking else None,
+        secrets_collection_id=config.secrets_collection_id,
     )

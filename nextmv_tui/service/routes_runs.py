@@ -1,16 +1,17 @@
 """A run's lifecycle after creation (reference §2.3-§2.4, §2.8-§2.9): the run list of an
-application, run metadata, cancel and delete."""
+application, run metadata, name/description update (``PUT``, marketplace API), cancel and
+delete."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from nextmv_tui.cloud.models import RunList
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.service import listing, payloads, wire
-from nextmv_tui.service.api import ApiProblem
+from nextmv_tui.service.api import ApiProblem, parse_object, read_body
 from nextmv_tui.service.deps import ApplicationDep, RunDep, ServiceDep
 
 PREFIX = "/v1/applications/{app_id}/runs"
@@ -43,6 +44,30 @@ async def list_runs(
 @router.get(PREFIX + "/{run_id}/metadata")
 async def metadata(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     return wire.run_information(run, service.settings.user_email).to_wire()
+
+
+@router.put(PREFIX + "/{run_id}")
+async def update(request: Request, run: RunDep, service: ServiceDep) -> dict[str, Any]:
+    """Rename a run or change its description (the only fields Nextmv lets a run change)."""
+    raw = parse_object(await read_body(request, 1024 * 1024, "request body"), "body")
+    changes: dict[str, str] = {}
+    for field in ("name", "description"):
+        value = raw.get(field)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ApiProblem(400, f"{field} must be a string, got {type(value).__name__}")
+        changes[field] = value
+    others = sorted(set(raw) - {"name", "description"})
+    if others:
+        raise ApiProblem(
+            400, "only name and description of a run can be updated, not " + ", ".join(others)
+        )
+    if not changes:
+        raise ApiProblem(400, "nothing to update: give name and/or description")
+    service.store.describe_run(run.id, changes.get("name"), changes.get("description"))
+    current = service.store.get_run(run.id) or run
+    return wire.run_information(current, service.settings.user_email).to_wire()
 
 
 @router.patch(PREFIX + "/{run_id}/cancel")

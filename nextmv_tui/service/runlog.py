@@ -22,6 +22,11 @@ MAX_LOG_LINE = 64 * 1024
 """Longer log lines are split so one line never holds unbounded memory."""
 
 
+def log_record(line: str) -> bytes:
+    """One line of ``logs.jsonl`` (with its newline)."""
+    return _record(line)
+
+
 def _record(line: str) -> bytes:
     record = json.dumps({"timestamp": now_text(), "log": line}, ensure_ascii=False)
     return record.encode("utf-8", "replace") + b"\n"

@@ -1,4 +1,8 @@
-"""The run queue: execution classes with a concurrency limit, priority then age, cancel, recovery.
+"""The run queue: pools with a concurrency limit, priority then age, cancel, recovery.
+
+A run asks for an execution class (``local``, a pool declared with ``--execution-class``, or a
+Cloud-style name such as ``6c9gb``); ``settings.pool_for`` picked the pool that runs it when
+it was created (``RunRecord.pool``). Pools are what this module schedules.
 
 Why it looks like this: the database is the queue (status 'queued', ordered by priority then
 insertion ``seq``), so nothing is lost on a crash; this class only holds the in-memory *slots*
@@ -12,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from nextmv_tui.service.appenv import Environments
 from nextmv_tui.service.executor import RunJob, RunOutcome, start_run
 from nextmv_tui.service.manifest import AppManifest
 from nextmv_tui.service.processes import stop_stale_run
@@ -50,6 +56,8 @@ class _Slot:
     execution_class: str
     execution: ExecutionLike | None = None
     cancel_requested: bool = False
+    canceled: threading.Event = field(default_factory=threading.Event)
+    """Seen by the executor's start thread (e.g. after a long environment build)."""
     task: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,6 +78,10 @@ class Scheduler:
         self._start_run = start_run
         self._slots: dict[str, _Slot] = {}
         self._closing = False
+        self.environments = (
+            Environments(settings.envs_dir, settings.env_build_timeout)
+            if settings.app_envs else None
+        )
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -77,10 +89,10 @@ class Scheduler:
         """Runs left 'running' by a crash or a stop become failed; leftover processes die.
 
         The run's end is its last sign of life (last log write), so the downtime does not
-        count as execution. Queued runs of an execution class that is no longer configured
-        fail too (they could never start).
+        count as execution. Queued runs of a pool that is no longer configured fail too (they
+        could never start).
         """
-        for name in self._store.queued_classes():
+        for name in self._store.queued_pools():
             if name not in self._settings.execution_classes:
                 for run in self._store.next_queued(name, 1_000_000):
                     self._fail(run.id, f"execution class {name!r} is no longer configured")
@@ -116,13 +128,13 @@ class Scheduler:
 
     # --- queries -------------------------------------------------------------------------
 
-    def running_in(self, execution_class: str) -> int:
-        return sum(1 for slot in self._slots.values() if slot.execution_class == execution_class)
+    def running_in(self, pool: str) -> int:
+        return sum(1 for slot in self._slots.values() if slot.execution_class == pool)
 
-    def class_is_full(self, execution_class: str) -> bool:
-        """True when a new run of this class would have to wait (for ``queuing.disabled``)."""
-        limit = self._settings.execution_classes[execution_class].concurrency
-        return self._store.count_active(execution_class) >= limit
+    def class_is_full(self, pool: str) -> bool:
+        """True when a new run of this pool would have to wait (for ``queuing.disabled``)."""
+        limit = self._settings.execution_classes[pool].concurrency
+        return self._store.count_active(pool) >= limit
 
     # --- dispatch ------------------------------------------------------------------------
 
@@ -168,7 +180,7 @@ class Scheduler:
             )
             return
         start = self._start_run or start_run
-        exec_class = self._settings.execution_classes[run.execution_class]
+        exec_class = self._settings.execution_classes[run.pool]
         job = RunJob(
             run_id=run.id,
             manifest=manifest,
@@ -178,6 +190,9 @@ class Scheduler:
             run_dir=run_dir,
             max_duration=exec_class.max_duration,
             execution_class=run.execution_class,
+            output_format=run.output_format,
+            environments=self.environments,
+            canceled=slot.canceled,
         )
         try:
             execution = await start(job)
@@ -205,6 +220,7 @@ class Scheduler:
             output_format=outcome.output_format or None,
             output_size=outcome.output_size,
             statistics=outcome.statistics,
+            metrics=outcome.metrics,
             exit_code=outcome.exit_code,
         )
 
@@ -243,6 +259,7 @@ class Scheduler:
             if slot is None:
                 return False
         slot.cancel_requested = True
+        slot.canceled.set()
         if slot.execution is not None:
             await slot.execution.cancel(self._settings.cancel_grace)
         with contextlib.suppress(asyncio.TimeoutError):

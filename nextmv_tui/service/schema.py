@@ -85,6 +85,19 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        "runs: local pool of a Cloud-style execution class, metrics, secrets collection,"
+        " reported duration of tracked runs; applications: default instance",
+        """
+        ALTER TABLE runs ADD COLUMN pool TEXT NOT NULL DEFAULT '';
+        UPDATE runs SET pool = execution_class;
+        CREATE INDEX IF NOT EXISTS runs_by_pool ON runs (status, pool, priority, seq);
+        ALTER TABLE runs ADD COLUMN metrics TEXT;
+        ALTER TABLE runs ADD COLUMN secrets_collection_id TEXT;
+        ALTER TABLE runs ADD COLUMN reported_duration REAL;
+        ALTER TABLE applications ADD COLUMN default_instance TEXT NOT NULL DEFAULT 'latest';
+        """,
+    ),
 ]
 
 

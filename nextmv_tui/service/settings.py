@@ -6,7 +6,9 @@ else reads the environment, so a test can run several services side by side.
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,10 @@ DEFAULT_MAX_DURATION = 3600.0
 DEFAULT_CLASS = "local"
 API_KEY_FILE = "api_key"
 SERVICE_FILE = "service.json"
+
+CLOUD_CLASS_RE = re.compile(r"^\d+c\d+(?:\.\d+)?(?:gb|mb)(?:\d+(?:\.\d+)?[hms])?$")
+"""Nextmv Cloud execution class names: cores ``c`` memory ``gb``/``mb`` [max duration], e.g.
+``6c9gb``, ``8c16gb12h``, ``6c9500mb870s`` (queuing doc, SDK docstrings)."""
 
 
 def default_data_dir() -> Path:
@@ -60,6 +66,13 @@ class ServiceSettings:
     """Most runs (and applications) per list answer: Nextmv Cloud's documented maximum."""
     cancel_grace: float = 3.0
     user_email: str = "local@nextmv-tui"
+    class_map: tuple[tuple[str, str], ...] = ()
+    """``(pattern, pool)`` pairs (``--execution-class-map``): a requested execution class
+    matching the glob ``pattern`` runs on ``pool``; first match wins. After them, any
+    Cloud-style name (``CLOUD_CLASS_RE``) runs on the default pool."""
+    app_envs: bool = True
+    """Build a virtualenv per ``python.pip-requirements`` (False: ``--no-app-envs``)."""
+    env_build_timeout: float = 900.0
     execution_classes: dict[str, ExecutionClass] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,8 +80,33 @@ class ServiceSettings:
         classes = {DEFAULT_CLASS: default}
         for extra in self.extra_classes:
             classes[extra.name] = extra
+        for pattern, pool in self.class_map:
+            if pool not in classes:
+                raise ValueError(
+                    f"{pattern}={pool}: no execution class {pool!r}; known: "
+                    + ", ".join(sorted(classes))
+                )
         object.__setattr__(self, "execution_classes", classes)
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().resolve())
+
+    def pool_for(self, requested: str) -> str | None:
+        """The pool that runs a requested execution class; None when nothing accepts it.
+
+        A pool's own name first, then the ``class_map`` patterns in order, then Cloud-style
+        names on the default pool."""
+        if requested in self.execution_classes:
+            return requested
+        for pattern, pool in self.class_map:
+            if fnmatch.fnmatchcase(requested, pattern):
+                return pool
+        if CLOUD_CLASS_RE.match(requested):
+            return DEFAULT_CLASS
+        return None
+
+    @property
+    def envs_dir(self) -> Path:
+        """Per-app Python environments, one per requirements hash."""
+        return self.data_dir / "envs"
 
     @property
     def scheme(self) -> str:

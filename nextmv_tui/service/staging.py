@@ -4,12 +4,12 @@ Before a run: ``run_dir/work`` gets the manifest's files plus ``app.yaml`` (the 
 runner does the same), and a file-based input is unpacked into the manifest's input folder
 after every archive member was checked to stay inside it. After a run: stdout becomes
 ``output.json`` or ``output.txt`` (a hard link, never a copy in memory), a file-based output
-folder becomes ``output.tar.gz``, and ``statistics`` are read where the app writes them.
+folder (``output/`` for csv-archive, the solutions folder for multi-file) becomes
+``output.tar.gz``, and ``statistics`` and ``metrics`` are read where the app writes them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import tarfile
@@ -36,6 +36,9 @@ class CollectedOutput:
     format: str
     size: int
     statistics: dict[str, Any] | None
+    metrics: dict[str, Any] | None = None
+    note: str | None = None
+    """A line for the run's log (e.g. the expected output folder is missing)."""
 
 
 # --- before the run ------------------------------------------------------------------------
@@ -112,37 +115,47 @@ def extract_input(archive: Path, dest: Path) -> None:
 # --- after the run -------------------------------------------------------------------------
 
 
-def collect_stdout(run_dir: Path) -> CollectedOutput:
-    """``run_dir/stdout`` as the output: JSON (with its statistics) or text."""
+def output_folder(manifest: AppManifest, output_format: str) -> str:
+    """Where a file-based output is: ``output/`` for csv-archive, the manifest's solutions
+    folder (default ``outputs/solutions/``) for multi-file (nextmv-apps.md §1.5)."""
+    return "output/" if output_format == "csv-archive" else manifest.solutions_path
+
+
+def collect_stdout(
+    manifest: AppManifest, work: Path, run_dir: Path, output_format: str = "json"
+) -> CollectedOutput:
+    """``run_dir/stdout`` as the output: JSON, or text when the run asked for text or stdout
+    is not JSON; statistics and metrics from the app's files, else from the stdout JSON."""
     stdout = run_dir / "stdout"
     size = stdout.stat().st_size
-    statistics: dict[str, Any] | None = None
-    if size <= MAX_PARSED_OUTPUT:
-        try:
-            statistics = _statistics_from(json.loads(stdout.read_bytes()))
-            is_json = True
-        except ValueError:
-            is_json = False
-    else:
-        is_json = _sniff_json(stdout)
+    value = _parse_json_file(stdout)
+    is_json = output_format != "text" and (
+        value is not None if size <= MAX_PARSED_OUTPUT else _sniff_json(stdout)
+    )
     target = run_dir / ("output.json" if is_json else "output.txt")
     link_or_copy(stdout, target)
-    return CollectedOutput(target, "json" if is_json else "text", size, statistics)
+    statistics, metrics = _sections(manifest, work, value)
+    return CollectedOutput(target, "json" if is_json else "text", size, statistics, metrics)
 
 
-def collect_files(manifest: AppManifest, work: Path, run_dir: Path) -> CollectedOutput:
-    """The manifest's output folder packed as ``output.tar.gz``, statistics from
-    ``outputs/statistics.json``."""
+def collect_files(
+    manifest: AppManifest, work: Path, run_dir: Path, output_format: str
+) -> CollectedOutput:
+    """The output folder packed as ``output.tar.gz``; statistics and metrics where the manifest
+    says, else in ``outputs/``, else (csv-archive) in the stdout JSON."""
+    folder = output_folder(manifest, output_format)
     target = run_dir / "output.tar.gz"
-    _pack_output(work / manifest.output_dir, target)
-    statistics: dict[str, Any] | None = None
-    stats_file = work / "outputs" / "statistics.json"
-    if stats_file.is_file() and stats_file.stat().st_size <= MAX_PARSED_OUTPUT:
-        with contextlib.suppress(ValueError, OSError):
-            value = json.loads(stats_file.read_bytes())
-            statistics = _statistics_from(value) or (value if isinstance(value, dict) else None)
-    fmt = "csv-archive" if manifest.content_format == "csv-archive" else "multi-file"
-    return CollectedOutput(target, fmt, target.stat().st_size, statistics)
+    source = work / folder
+    _pack_output(source, target)
+    note = None if source.is_dir() else (
+        f"note: the app wrote no {folder} folder, so its {output_format} output is empty"
+    )
+    stdout = run_dir / "stdout"
+    value = _parse_json_file(stdout) if stdout.is_file() else None
+    statistics, metrics = _sections(manifest, work, value)
+    return CollectedOutput(
+        target, output_format, target.stat().st_size, statistics, metrics, note
+    )
 
 
 def _pack_output(source: Path, archive: Path) -> None:
@@ -156,12 +169,44 @@ def _pack_output(source: Path, archive: Path) -> None:
             tar.add(path, arcname=path.relative_to(source).as_posix(), recursive=False)
 
 
-def _statistics_from(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, dict):
-        stats = value.get("statistics")
-        if isinstance(stats, dict):
-            return stats
+def _sections(
+    manifest: AppManifest, work: Path, stdout_value: Any
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(statistics, metrics) from the first place the SDK's runner looks (§1.5)."""
+    return (
+        _section(work, stdout_value, "statistics", manifest.statistics_path, manifest),
+        _section(work, stdout_value, "metrics", manifest.metrics_path, manifest),
+    )
+
+
+def _section(
+    work: Path, stdout_value: Any, key: str, declared: str, manifest: AppManifest
+) -> dict[str, Any] | None:
+    """The manifest's path (multi-file apps), ``outputs/<key>.json``,
+    ``outputs/<key>/<key>.json``, then the ``<key>`` field of the stdout JSON; a file holding
+    ``{"<key>": ...}`` is unwrapped, as the SDK does."""
+    places = [declared] if declared and manifest.content_format == "multi-file" else []
+    places += [f"outputs/{key}.json", f"outputs/{key}/{key}.json"]
+    for place in places:
+        path = work / place
+        if path.is_file():
+            value = _parse_json_file(path)
+            if isinstance(value, dict):
+                inner = value.get(key, value)
+                return inner if isinstance(inner, dict) else None
+    if isinstance(stdout_value, dict) and isinstance(stdout_value.get(key), dict):
+        return dict(stdout_value[key])
     return None
+
+
+def _parse_json_file(path: Path) -> Any:
+    """The file's JSON value; None when it is missing, too big to parse or not JSON."""
+    try:
+        if path.stat().st_size > MAX_PARSED_OUTPUT:
+            return None
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def _sniff_json(path: Path) -> bool:

@@ -51,7 +51,19 @@ class RunRecord:
     pid: int | None = None
     batch_experiment_id: str | None = None
     cloned_run_id: str | None = None
+    pool: str = ""
+    """The local pool that runs it: ``execution_class`` itself, or the pool a Cloud-style
+    class name maps to (see ``settings.ServiceSettings.pool_for``). Empty means
+    ``execution_class``."""
+    metrics: dict[str, Any] | None = None
+    secrets_collection_id: str | None = None
+    reported_duration: float | None = None
+    """Milliseconds, for tracked runs: the duration their caller reported."""
     seq: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.pool:
+            self.pool = self.execution_class
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class AppRecord:
     description: str
     created_at: float
     updated_at: float
+    default_instance: str = "latest"
 
 
 @dataclass(frozen=True)
@@ -78,8 +91,11 @@ _RUN_COLUMNS = (
     "status_changed_at", "started_at", "finished_at", "input_format", "output_format",
     "input_file", "input_size", "output_file", "output_size", "execution_class", "priority",
     "queuing_disabled", "options", "run_type", "error", "statistics", "exit_code", "pid",
-    "batch_experiment_id", "cloned_run_id",
+    "batch_experiment_id", "cloned_run_id", "pool", "metrics", "secrets_collection_id",
+    "reported_duration",
 )
+_APP_COLUMNS = "id, name, description, created_at, updated_at, default_instance"
+_JSON_COLUMNS = ("options", "run_type", "statistics", "metrics")
 _SELECT_RUN = "SELECT " + ", ".join(_RUN_COLUMNS) + " FROM runs"
 
 
@@ -89,15 +105,16 @@ def _run_from_row(row: sqlite3.Row) -> RunRecord:
     values["options"] = json.loads(values["options"] or "{}")
     values["run_type"] = json.loads(values["run_type"] or "{}")
     values["statistics"] = json.loads(values["statistics"]) if values["statistics"] else None
+    values["metrics"] = json.loads(values["metrics"]) if values["metrics"] else None
     return RunRecord(**values)
 
 
 def _run_values(run: RunRecord) -> tuple[Any, ...]:
     values = {name: getattr(run, name) for name in _RUN_COLUMNS if name != "seq"}
     values["queuing_disabled"] = int(run.queuing_disabled)
-    values["options"] = json.dumps(run.options)
-    values["run_type"] = json.dumps(run.run_type)
-    values["statistics"] = json.dumps(run.statistics) if run.statistics is not None else None
+    for name in _JSON_COLUMNS:
+        value = getattr(run, name)
+        values[name] = json.dumps(value) if value is not None else None
     return tuple(values.values())
 
 
@@ -162,8 +179,7 @@ class Store:
 
     def get_application(self, app_id: str) -> AppRecord | None:
         rows = self._query(
-            "SELECT id, name, description, created_at, updated_at FROM applications WHERE id = ?",
-            (app_id,),
+            f"SELECT {_APP_COLUMNS} FROM applications WHERE id = ?", (app_id,)
         )
         return AppRecord(*rows[0]) if rows else None
 
@@ -171,7 +187,7 @@ class Store:
         self, after_id: str | None = None, limit: int | None = None
     ) -> list[AppRecord]:
         """Applications by ID; keyset pagination on the ID (``after_id`` excluded)."""
-        sql = "SELECT id, name, description, created_at, updated_at FROM applications"
+        sql = f"SELECT {_APP_COLUMNS} FROM applications"
         params: list[Any] = []
         if after_id is not None:
             sql += " WHERE id > ?"
@@ -181,6 +197,27 @@ class Store:
             sql += " LIMIT ?"
             params.append(limit)
         return [AppRecord(*row) for row in self._query(sql, tuple(params))]
+
+    def update_application(
+        self, app_id: str, name: str, description: str, default_instance: str
+    ) -> bool:
+        """Replace an application's name, description and default instance."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE applications SET name = ?, description = ?, default_instance = ?,"
+                " updated_at = ? WHERE id = ?",
+                (name, description, default_instance, time.time(), app_id),
+            )
+            return cursor.rowcount == 1
+
+    def delete_application(self, app_id: str) -> list[str]:
+        """Delete an application and its runs (one transaction); returns the runs' IDs."""
+        with self._tx() as db:
+            rows = db.execute("SELECT id FROM runs WHERE app_id = ?", (app_id,)).fetchall()
+            db.execute("DELETE FROM runs WHERE app_id = ?", (app_id,))
+            db.execute("DELETE FROM uploads WHERE app_id = ?", (app_id,))
+            db.execute("DELETE FROM applications WHERE id = ?", (app_id,))
+        return [str(row[0]) for row in rows]
 
     # --- runs --------------------------------------------------------------------------
 
@@ -254,25 +291,24 @@ class Store:
             )
         ]
 
-    def next_queued(self, execution_class: str, limit: int) -> list[RunRecord]:
-        """The next runs of a class in queue order: priority (1 first), then age."""
+    def next_queued(self, pool: str, limit: int) -> list[RunRecord]:
+        """The next runs of a pool in queue order: priority (1 first), then age."""
         rows = self._query(
-            _SELECT_RUN + " WHERE status = 'queued' AND execution_class = ?"
+            _SELECT_RUN + " WHERE status = 'queued' AND pool = ?"
             " ORDER BY priority, seq LIMIT ?",
-            (execution_class, limit),
+            (pool, limit),
         )
         return [_run_from_row(row) for row in rows]
 
-    def count_active(self, execution_class: str) -> int:
+    def count_active(self, pool: str) -> int:
         rows = self._query(
-            "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')"
-            " AND execution_class = ?",
-            (execution_class,),
+            "SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running') AND pool = ?",
+            (pool,),
         )
         return int(rows[0][0])
 
-    def queued_classes(self) -> list[str]:
-        rows = self._query("SELECT DISTINCT execution_class FROM runs WHERE status = 'queued'")
+    def queued_pools(self) -> list[str]:
+        rows = self._query("SELECT DISTINCT pool FROM runs WHERE status = 'queued'")
         return [str(row[0]) for row in rows]
 
     def mark_running(self, run_id: str, now: float) -> bool:
@@ -300,6 +336,7 @@ class Store:
         output_format: str | None = None,
         output_size: int = 0,
         statistics: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
         exit_code: int | None = None,
     ) -> bool:
         """queued/running -> a final status; False if the run was already final."""
@@ -307,13 +344,24 @@ class Store:
             cursor = db.execute(
                 "UPDATE runs SET status = ?, error = ?, output_file = ?,"
                 " output_format = COALESCE(?, output_format), output_size = ?, statistics = ?,"
-                " exit_code = ?, finished_at = ?, status_changed_at = ?"
+                " metrics = ?, exit_code = ?, finished_at = ?, status_changed_at = ?"
                 " WHERE id = ? AND status IN ('queued', 'running')",
                 (
                     status, error, output_file, output_format, output_size,
                     json.dumps(statistics) if statistics is not None else None,
+                    json.dumps(metrics) if metrics is not None else None,
                     exit_code, now, now, run_id,
                 ),
+            )
+            return cursor.rowcount == 1
+
+    def describe_run(self, run_id: str, name: str | None, description: str | None) -> bool:
+        """Set a run's name and/or description (``None`` keeps the current value)."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE runs SET name = COALESCE(?, name),"
+                " description = COALESCE(?, description) WHERE id = ?",
+                (name, description, run_id),
             )
             return cursor.rowcount == 1
 

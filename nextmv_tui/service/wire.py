@@ -2,7 +2,18 @@
 
 Kept apart from the routes so every response that describes a run is built in one place:
 required strings are never null, ``format.output`` and ``run_type`` are always present,
-option values are strings, durations are milliseconds.
+option values are strings, durations are milliseconds, and the deprecated v1 ``status`` sits
+beside ``status_v2`` (``status.V1_STATUS``; SDK 0.13.1 requires it).
+
+``metadata.metrics`` is the app's own ``metrics`` object; ``metadata.statistics`` is not sent.
+Why, from SDK 1.13 (the client Cloud is written for): ``Metadata.statistics`` is deprecated in
+favour of ``metrics``; the SDK's local runner (its mirror of Cloud) fills only ``metrics``; and
+``Application.compare_runs`` puts every metadata field but ``metrics``, ``options``,
+``format``, ``integration``, ``run_type`` and ``tracking`` into a set, so any ``statistics``
+object there makes it raise ``TypeError: unhashable type: 'dict'``. An app that writes only
+(legacy) statistics gets them as metrics instead, flattened to dotted scalar keys
+(``result.value``), the names Cloud gives statistics indicators; ``compare_runs`` then works
+for it too.
 """
 
 from __future__ import annotations
@@ -27,7 +38,7 @@ from nextmv_tui.cloud.models import (
     StatisticsIndicator,
     StatisticsSummary,
 )
-from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.status import V1_STATUS, RunStatus, v1_status
 from nextmv_tui.cloud.timefmt import format_epoch
 from nextmv_tui.service.store import RunRecord
 
@@ -59,14 +70,50 @@ def options_of(run: RunRecord) -> RunOptions:
     )
 
 
+def _durations(run: RunRecord) -> tuple[float, float]:
+    """(duration, execution_duration) in ms; a tracked run's are the ones it reported."""
+    if run.reported_duration is not None:
+        return run.reported_duration, run.reported_duration
+    return _ms(run.created_at, run.finished_at), _ms(run.started_at, run.finished_at)
+
+
+MAX_METRICS = 200
+"""Most keys of metrics made from legacy statistics."""
+
+
+def scalar_leaves(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``{"result": {"value": 7}}`` -> ``{"result.value": 7}``: scalar leaves only."""
+    if not document:
+        return None
+    leaves: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if len(leaves) >= MAX_METRICS:
+            return
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, (str, int, float, bool)) or value is None:
+            leaves[prefix] = value
+
+    walk("", document)
+    return leaves or None
+
+
+def metrics_of(run: RunRecord) -> dict[str, Any] | None:
+    """The app's metrics, else its legacy statistics as dotted scalar keys."""
+    return run.metrics if run.metrics is not None else scalar_leaves(run.statistics)
+
+
 def metadata_of(run: RunRecord) -> Metadata:
+    duration, execution_duration = _durations(run)
     return Metadata(
         application_id=run.app_id,
         application_instance_id=run.instance_id,
         application_version_id="",
         created_at=timestamp(run.created_at),
-        duration=_ms(run.created_at, run.finished_at),
-        execution_duration=_ms(run.started_at, run.finished_at),
+        duration=duration,
+        execution_duration=execution_duration,
         initiated_at=timestamp(run.started_at) if run.started_at is not None else None,
         error=run.error,
         format=Format(
@@ -75,14 +122,17 @@ def metadata_of(run: RunRecord) -> Metadata:
         input_size=run.input_size,
         output_size=run.output_size,
         status_v2=RunStatus(run.status),
+        status=v1_status(run.status),
         run_type=run_type_of(run),
         execution_class=run.execution_class,
         runtime=RUNTIME,
         options=options_of(run),
-        statistics=run.statistics,
+        metrics=metrics_of(run),
         queuing_priority=run.priority,
         queuing_disabled=run.queuing_disabled,
         tracking=RunTracking(cloned_run_id=run.cloned_run_id) if run.cloned_run_id else None,
+        experiment_id=run.batch_experiment_id,
+        secrets_collection_id=run.secrets_collection_id,
         batch_experiment_id=run.batch_experiment_id,
         status_changed_at=timestamp(run.status_changed_at),
     )
@@ -111,13 +161,17 @@ def _listing(run: RunRecord, user_email: str) -> dict[str, Any]:
         "application_version_id": "",
         "execution_class": run.execution_class,
         "status_v2": RunStatus(run.status),
+        "status": v1_status(run.status),
         "queuing_priority": run.priority,
     }
 
 
 def run_summary(run: RunRecord, user_email: str) -> RunSummary:
+    fields = _listing(run, user_email)
+    del fields["status"]  # not a field of Cloud's run-list items (SDK ``Run``)
     return RunSummary(
-        **_listing(run, user_email),
+        **fields,
+        experiment_id=run.batch_experiment_id,
         run_type=run_type_of(run),
         runtime=RUNTIME,
         queuing_disabled=run.queuing_disabled,
@@ -203,6 +257,7 @@ def queue_entries(rows: list[tuple[Any, ...]], user_email: str) -> list[dict[str
             "application_version_id": "",
             "execution_class": execution_class,
             "status_v2": status,
+            "status": V1_STATUS.get(status, "running"),
             "queuing_priority": priority,
             "status_changed_at": _iso(changed_at),
         }

@@ -40,6 +40,48 @@ ROUTING_INPUT = {
 T = TypeVar("T")
 
 
+def write_app(folder: Path, manifest: str, files: dict[str, str]) -> Path:
+    """An app folder made by a test: ``app.yaml`` plus ``files`` (relative path -> text)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.yaml").write_text(manifest)
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+def write_wheel(folder: Path, name: str, version: str, tag: str = "py3-none-any") -> Path:
+    """A minimal valid wheel of a pure module ``name`` (``name.VERSION``), built offline.
+
+    ``tag`` picks the platform, e.g. ``py3-none-manylinux2014_aarch64`` for a wheel no x86
+    machine can install."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n",
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist}/WHEEL": f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\n"
+                         f"Tag: {tag}\n",
+    }
+
+    def digest(text: str) -> str:
+        raw = hashlib.sha256(text.encode()).digest()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    record = "".join(f"{path},sha256={digest(text)},{len(text)}\n" for path, text in files.items())
+    files[f"{dist}/RECORD"] = record + f"{dist}/RECORD,,\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / f"{name}-{version}-{tag}.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
+
+
 def wait_until(
     predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05, what: str = ""
 ) -> T:

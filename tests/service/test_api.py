@@ -75,7 +75,7 @@ def test_auth_refusals(local_service: LocalService) -> None:
         (b'{"input": {}, "configuration": {"queuing": {"priority": 0}}}', "priority"),
         (b'{"input": {}, "configuration": {"format": {"input": {"type": "xml"}}}}', "xml"),
         (b'{"input": {}, "options": "nope"}', "options"),
-        (b'{"input": {}, "configuration": {"execution_class": "gpu"}}', "known: local"),
+        (b'{"input": {}, "configuration": {"execution_class": "gpu"}}', "this service runs local"),
         (b'{"input_id": "m-1"}', "not supported"),
         (b'{"input": {"a": NaN}}', "NaN is not valid JSON"),
         (b'{"input": {"b": -Infinity}}', "Infinity is not valid JSON"),

@@ -416,3 +416,66 @@ async def test_cancelled_start_leaves_no_process(tmp_path, monkeypatch):
     with pytest.raises(asyncio.CancelledError):
         await task
     await wait_until(lambda: not alive(pids[0]))
+
+
+def test_file_outputs_take_statistics_and_metrics_where_the_manifest_says(tmp_path):
+    """multi-file: the manifest's statistics/metrics paths first; csv-archive: output/ and
+    the stdout JSON; a missing output folder gives an empty archive and a log note."""
+    from nextmv_tui.service.staging import collect_files
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "main.py").write_text("")
+    (app / "app.yaml").write_text(
+        "type: python\nfiles: [main.py]\nconfiguration:\n  content:\n    format: multi-file\n"
+        "    multi-file:\n      output:\n        statistics: o/s.json\n        metrics: o/m.json\n"
+    )
+    manifest = load_manifest(app)
+    work, run_dir = tmp_path / "work", tmp_path / "run"
+    (work / "o").mkdir(parents=True)
+    run_dir.mkdir()
+    (work / "o" / "s.json").write_text('{"statistics": {"run": {"n": 2}}}')
+    (work / "o" / "m.json").write_text('{"total": 2}')
+    (work / "outputs" / "solutions").mkdir(parents=True)
+    (work / "outputs" / "solutions" / "a.txt").write_text("a")
+
+    out = collect_files(manifest, work, run_dir, "multi-file")
+    assert (out.statistics, out.metrics, out.note) == ({"run": {"n": 2}}, {"total": 2}, None)
+    with tarfile.open(out.path) as tar:
+        assert tar.getnames() == ["a.txt"]
+
+    (run_dir / "stdout").write_text('{"statistics": {"result": {"value": 3}}}')
+    csv = collect_files(manifest, work, run_dir, "csv-archive")
+    assert csv.format == "csv-archive" and csv.statistics == {"run": {"n": 2}}
+    assert csv.note == "note: the app wrote no output/ folder, so its csv-archive output is empty"
+
+
+async def test_a_run_canceled_while_its_environment_builds_never_starts(tmp_path, knapsack):
+    """Building an app's environment can take minutes: a cancel meanwhile means no app."""
+    import dataclasses
+
+    from nextmv_tui.service.appenv import Environments
+
+    entered, release, canceled = threading.Event(), threading.Event(), threading.Event()
+
+    class SlowEnvironments(Environments):
+        def prepare(self, manifest):
+            entered.set()
+            release.wait(30)
+            return None
+
+    sample = (bundled_app_dir("knapsack") / "input.json").read_text()
+    job = dataclasses.replace(
+        make_job(tmp_path, knapsack, sample),
+        environments=SlowEnvironments(tmp_path / "envs"), canceled=canceled,
+    )
+    starting = asyncio.ensure_future(start_run(job))
+    await wait_until(entered.is_set)
+    canceled.set()
+    release.set()
+    execution = await starting
+    outcome = await execution.wait()
+
+    assert execution.pid == 0
+    assert (outcome.status, outcome.error) == ("failed", "run canceled before its app started")
+    assert not (job.run_dir / "stdout").exists()

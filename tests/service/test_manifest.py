@@ -106,7 +106,7 @@ def test_pip_requirements_are_recorded(tmp_path):
         ("type: python\nfiles: [main.py]\nconfiguration:\n  content:\n    format: xml\n",
          "'configuration.content.format'", None),
         ("type: python\nfiles: [main.py]\nconfiguration:\n  options:\n    items:\n"
-         "      - name: 'bad name'\n", "'configuration.options.items[0].name'", None),
+         "      - name: \"bad\\tname\"\n", "'configuration.options.items[0].name'", None),
         ("type: python\nfiles: [main.py]\nconfiguration:\n  options:\n    items:\n"
          "      - name: x\n        option_type: decimal\n",
          "'configuration.options.items[0].option_type'", None),
@@ -166,3 +166,13 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "field 'type': must be one of python, go, binary, java (got 'rust')" in message
     assert "field 'files[1]': must be a relative path inside the app ('../up.py')" in message
     assert "field 'configuration.options.items[1]': must be a mapping" in message
+
+
+def test_option_names_with_spaces_are_accepted_and_passed_as_one_flag(tmp_path):
+    """SDK manifests allow spaces in option names; ``-max stops`` is one argv element."""
+    app = load_manifest(make_app(
+        tmp_path / "a",
+        "type: python\nfiles: [main.py]\nconfiguration:\n  options:\n    items:\n"
+        "      - name: max stops\n        option_type: int\n",
+    ))
+    assert app.option_names == ("max stops",)

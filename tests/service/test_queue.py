@@ -174,7 +174,7 @@ def test_execution_classes_have_their_own_limit_and_max_duration(
         unknown = client.post(f"/v1/applications/{NAP}/runs", json={
             "input": {}, "configuration": {"execution_class": "gpu"}})
         assert unknown.status_code == 400
-        assert "known: fast, local, wide" in unknown.json()["error"]
+        assert "this service runs fast, local, wide and Cloud-style" in unknown.json()["error"]
         client.patch(f"/v1/applications/{NAP}/runs/{blocker}/cancel")
 
 

@@ -58,7 +58,8 @@ def test_json_run_polled_to_success_with_result(service: LocalService) -> None:
     assert sorted(i["id"] for i in result.output["solution"]["items"]) == ["b", "d"]
     assert result.metadata.format.format_output.output_type.value == "json"
     assert result.metadata.output_size > 0
-    assert result.metadata.statistics["result"]["value"] == 90
+    assert result.metadata.statistics is None  # deprecated: as metrics (wire.py)
+    assert result.metadata.metrics["result.value"] == 90
     summary = {o.name: o.value for o in result.metadata.options.options_summary}
     assert summary == {"duration": "5"}
     assert app.run_input(run_id) == KNAPSACK_INPUT
@@ -110,7 +111,7 @@ def test_multi_file_directory_round_trip(service: LocalService, tmp_path: Path) 
     summary = json.loads((out_dir / "summary.json").read_text())
     assert summary == {"a.csv": {"bytes": 8, "lines": 2}, "sub/b.txt": {"bytes": 12, "lines": 2}}
     assert (out_dir / "upper.txt").read_text() == "X,Y\n1,2\nHELLO\nWORLD\n"
-    assert result.metadata.statistics["result"]["value"] == 2
+    assert result.metadata.metrics["result.value"] == 2
 
     back = tmp_path / "input-back"
     app.run_input(run_id, output_dir_path=str(back))

@@ -72,6 +72,8 @@ def test_serve_prints_endpoint_and_key_location_never_the_key(tmp_path: Path) ->
         (["--port", "70000"], "--port"),
         (["--execution-class", "gpu"], "NAME=N"),
         (["--execution-class", "gpu=x"], "integer"),
+        (["--execution-class-map", "8c*=nope"], "no execution class 'nope'; known: local"),
+        (["--execution-class-map", "8c*"], "PATTERN=CLASS"),
         (["--max-duration", "-1"], "--max-duration"),
     ],
 )

@@ -130,6 +130,9 @@ def test_first_release_db_is_migrated_with_its_rows(tmp_path: Path) -> None:
     assert run.statistics == {"result": {"value": 7}}
     assert (app.name, app.description) == ("Knapsack", "old")
     assert upload.size == 5
+    # Migration 2: an old run's pool is its execution class; an old app's default instance.
+    assert (run.pool, run.metrics, run.reported_duration) == ("local", None, None)
+    assert app.default_instance == "latest"
 
 
 def test_first_release_data_dir_serves_its_runs(tmp_path: Path) -> None:
