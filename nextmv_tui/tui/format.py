@@ -222,7 +222,7 @@ def _info_rows(
         grid.add_row("Options", safe(", ".join(f"{k}={v}" for k, v in options.items())))
     if meta.error:
         grid.add_row(Text("Error", style="bold red"), safe(meta.error, "red", multiline=True))
-    for key, value in flatten_stats(meta.statistics):
+    for key, value in flatten_stats(meta.metrics or meta.statistics):
         grid.add_row(safe(key, "dim"), safe(value))
 
 
