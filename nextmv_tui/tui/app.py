@@ -325,6 +325,8 @@ class NextmvTuiApp(App[int]):
             # Reachable but answering badly (5xx, malformed JSON) is not "offline".
             reachable = isinstance(error, (ServerError, MalformedResponseError, ApiError))
             self.connection = "error" if reachable else "offline"
+            if isinstance(error, RateLimitedError):  # a 429 is no server error
+                self.connection = "limited"
             self.connection_detail = text
             cap = self.settings.max_backoff
             delay = min(cap, self.refresh_interval * 2 ** min(self.failures - 1, 6))

@@ -15,9 +15,9 @@ from textual.widgets import Static
 from nextmv_tui.tui.state import format_age
 from nextmv_tui.tui.widgets.queue_table import STATUS_GLYPHS
 
-ConnectionState = Literal["connecting", "online", "offline", "error", "auth", "tls"]
+ConnectionState = Literal["connecting", "online", "offline", "error", "limited", "auth", "tls"]
 """``error``: the server answers, but badly (5xx, malformed JSON); ``offline``: no answer."""
-PROBLEM_STATES = ("offline", "error", "auth", "tls")
+PROBLEM_STATES = ("offline", "error", "limited", "auth", "tls")
 
 
 def _interval(seconds: float) -> str:
@@ -76,7 +76,7 @@ def render_header(info: HeaderInfo) -> Text:
         text.append("✘ TLS certificate not trusted", style="bold")
     else:
         retry = f" — retrying in {max(0, round(info.retry_in or 0))}s"
-        word = "server error" if info.state == "error" else "offline"
+        word = {"error": "server error", "limited": "rate limited"}.get(info.state, "offline")
         text.append(f"✘ {word}{retry}", style="bold")
         if info.failures > 1:
             text.append(f" (attempt {info.failures})")
