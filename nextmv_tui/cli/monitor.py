@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nextmv_tui.cli.keys import add_key_arguments
 from nextmv_tui.cloud.errors import NextmvError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The monitor's options (the parser is the top-level ``nextmv-tui`` one)."""
     parser.add_argument("--profile", help="profile of ~/.nextmv/config.yaml to use")
     parser.add_argument("--endpoint", help="API endpoint, e.g. https://api.cloud.nextmv.io")
-    parser.add_argument("--api-key", dest="api_key", help="API key (default: config/env)")
+    add_key_arguments(parser, "NEXTMV_API_KEY")
     parser.add_argument("--app-id", dest="app_id", help="application pre-filled when submitting")
     parser.add_argument(
         "--refresh", type=_refresh, default=2.0, metavar="SECONDS",
@@ -69,6 +70,7 @@ def _fail(message: str) -> int:
 
 def run(namespace: argparse.Namespace) -> int:
     """Resolve the configuration, run the monitor, stop a service we started."""
+    from nextmv_tui.cli.keys import key_from_args
     from nextmv_tui.cloud.config import ClientConfig, resolve_config
 
     args = namespace
@@ -78,9 +80,9 @@ def run(namespace: argparse.Namespace) -> int:
         return _fail("--data-dir needs --local")
     handle = None
     if args.local:
-        if args.endpoint or args.api_key or args.profile:
+        if args.endpoint or args.api_key or args.api_key_file or args.profile:
             return _fail("--local picks the endpoint and key itself; drop "
-                         "--endpoint/--api-key/--profile")
+                         "--endpoint/--api-key/--api-key-file/--profile")
         from nextmv_tui.service.launcher import LauncherError, ensure_running
 
         try:
@@ -100,9 +102,8 @@ def run(namespace: argparse.Namespace) -> int:
         )
     else:
         try:
-            config = resolve_config(
-                api_key=args.api_key, endpoint=args.endpoint, profile=args.profile
-            )
+            key = key_from_args(args, "NEXTMV_API_KEY", PROG)
+            config = resolve_config(api_key=key, endpoint=args.endpoint, profile=args.profile)
         except NextmvError as exc:
             return _fail(str(exc))
     from nextmv_tui.tui.prefetch import QueuePrefetch

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from nextmv_tui.cli.keys import add_key_arguments, key_from_args
 from nextmv_tui.service.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_DURATION,
+    DEFAULT_MAX_LOG_BYTES,
     DEFAULT_PORT,
     ExecutionClass,
 )
+
+KEY_VARIABLE = "NEXTMV_TUI_API_KEY"
+"""The service's key from the environment. Not ``NEXTMV_API_KEY``: that one usually holds the
+user's Nextmv Cloud key, which a local service must not silently adopt."""
+MIB = 1024 * 1024
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -31,9 +39,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=None,
         help="runs, uploads, API key and TLS files (default: the user data dir)",
     )
+    add_key_arguments(parser, KEY_VARIABLE)
     parser.add_argument(
-        "--api-key", default=None,
-        help="API key clients must send (default: generated once, kept in DATA_DIR/api_key)",
+        "--max-log-mb", type=float, default=DEFAULT_MAX_LOG_BYTES / MIB, metavar="MIB",
+        help="most log stored per run; past it the log ends with a note and the run goes on "
+        f"(default {DEFAULT_MAX_LOG_BYTES // MIB}; 0 means no limit)",
+    )
+    parser.add_argument(
+        "--app-env", action="append", default=[], metavar="NAME[=VALUE]",
+        help="give apps this variable (the service's own value, or VALUE) on top of the "
+        "allowlist: PATH, HOME, LANG, LANGUAGE, LC_*, TZ, TMPDIR (repeatable)",
     )
     parser.add_argument(
         "--app", dest="apps", type=Path, action="append", default=[], metavar="DIR",
@@ -82,6 +97,8 @@ def parse_class(text: str, default_max: float | None) -> ExecutionClass:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nextmv_tui.cloud.errors import NextmvError
+    from nextmv_tui.service.environment import parse_app_env
     from nextmv_tui.service.server import ServiceStartError, serve
     from nextmv_tui.service.settings import ServiceSettings, default_data_dir
 
@@ -106,11 +123,30 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"nextmv-tui serve: --execution-class {exc}", file=sys.stderr)
         return 2
+    if args.max_log_mb < 0:
+        print("nextmv-tui serve: --max-log-mb must be 0 (no limit) or more", file=sys.stderr)
+        return 2
+    try:
+        app_env = parse_app_env(args.app_env)
+    except ValueError as exc:
+        print(f"nextmv-tui serve: --app-env {exc}", file=sys.stderr)
+        return 2
+    try:
+        api_key = key_from_args(args, KEY_VARIABLE, "nextmv-tui serve")
+    except NextmvError as exc:
+        print(f"nextmv-tui serve: {exc}", file=sys.stderr)
+        return 2
+    key_source = "--api-key" if args.api_key else None
+    if api_key is None and os.environ.get(KEY_VARIABLE, "").strip():
+        api_key, key_source = os.environ[KEY_VARIABLE].strip(), KEY_VARIABLE
     settings = ServiceSettings(
         data_dir=args.data_dir or default_data_dir(),
         host=args.host,
         port=args.port,
-        api_key=args.api_key,
+        api_key=api_key,
+        api_key_file=args.api_key_file,
+        max_log_bytes=int(args.max_log_mb * MIB) or None,
+        app_env=app_env,
         app_dirs=tuple(args.apps),
         concurrency=args.concurrency,
         max_duration=args.max_duration or None,
@@ -119,7 +155,12 @@ def run(args: argparse.Namespace) -> int:
     )
 
     def announce(endpoint: str, apps: list[str]) -> None:
-        key_where = "given with --api-key" if args.api_key else f"in {settings.api_key_path}"
+        if args.api_key_file is not None:
+            key_where = f"in {args.api_key_file}"
+        elif key_source is not None:
+            key_where = f"given with {key_source}"
+        else:
+            key_where = f"in {settings.api_key_path}"
         print(f"nextmv-tui local service at {endpoint}", flush=True)
         print(f"API key: {key_where}", flush=True)
         if settings.tls:
