@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from nextmv_tui.service.faults import DISK_FULL_ERROR, is_disk_full
 from nextmv_tui.service.manifest import AppManifest, ManifestError
 from nextmv_tui.service.payloads import link_or_copy
 
@@ -60,6 +61,8 @@ def prepare_work_dir(manifest: AppManifest, work: Path) -> None:
         try:
             shutil.copy2(manifest.root / relative, target)
         except OSError as exc:
+            if is_disk_full(exc):
+                raise SetupError(f"{DISK_FULL_ERROR}: cannot copy the app to run it") from None
             raise SetupError(f"app files missing: cannot copy {relative!r}: {exc}") from None
     try:
         shutil.copy2(manifest.manifest_path, work / "app.yaml")
@@ -123,6 +126,8 @@ def collect_stdout(run_dir: Path) -> CollectedOutput:
             is_json = True
         except ValueError:
             is_json = False
+        except RecursionError:  # valid or not, too deep to parse here: judge by its ends
+            is_json = _sniff_json(stdout)
     else:
         is_json = _sniff_json(stdout)
     target = run_dir / ("output.json" if is_json else "output.txt")
