@@ -11,7 +11,6 @@ import os
 import secrets
 import shutil
 import string
-import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,10 @@ def sniff_format(path: Path, small_limit: int) -> str:
             json.loads(path.read_bytes())
         except (ValueError, UnicodeDecodeError):
             return "text"
-        return "json"
+        except RecursionError:  # nested too deeply to parse here: judge by its first byte
+            pass
+        else:
+            return "json"
     with path.open("rb") as handle:
         head = handle.read(4096).lstrip()
     return "json" if head[:1] in (b"{", b"[") else "text"
@@ -70,21 +72,6 @@ def link_or_copy(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
-def tar_single_file(src: Path, arcname: str, dest: Path) -> Path:
-    """Wrap one file in a gzip tar (how the SDK expects any non-JSON download), once."""
-    if dest.exists() and dest.stat().st_mtime >= src.stat().st_mtime:
-        return dest
-    tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
-    with tarfile.open(tmp, "w:gz") as archive:
-        archive.add(src, arcname=arcname)
-    os.replace(tmp, dest)
-    return dest
-
-
-def read_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
 # --- presigned URLs --------------------------------------------------------------------
 
 
@@ -93,21 +80,34 @@ class Download:
     path: Path
     media_type: str
     expires_at: float
+    wrap_as: str | None = None
+    """Send the file inside a gzip tar under this name (built while it is sent)."""
+
+
+MAX_DOWNLOAD_TOKENS = 10_000
+"""Live download tokens kept at most; the oldest go first (a client asks for a new URL)."""
 
 
 class Presigner:
-    """Unguessable, expiring download tokens (in memory: a restart simply asks for new URLs)."""
+    """Unguessable, expiring download tokens (in memory: a restart simply asks for new URLs).
+
+    Bounded: expired tokens are dropped as new ones are issued, and never more than
+    ``MAX_DOWNLOAD_TOKENS`` are kept, so a client asking for URLs in a loop cannot grow it.
+    """
 
     def __init__(self, ttl: float) -> None:
         self._ttl = ttl
         self._tokens: dict[str, Download] = {}
 
-    def issue(self, path: Path, media_type: str) -> str:
+    def issue(self, path: Path, media_type: str, wrap_as: str | None = None) -> str:
         now = time.time()
-        if len(self._tokens) > 1000:
-            self._tokens = {k: v for k, v in self._tokens.items() if v.expires_at > now}
+        for old, entry in list(self._tokens.items())[:8]:  # insertion order: oldest first
+            if entry.expires_at < now:
+                del self._tokens[old]
+        while len(self._tokens) >= MAX_DOWNLOAD_TOKENS:
+            del self._tokens[next(iter(self._tokens))]
         token = secrets.token_urlsafe(32)
-        self._tokens[token] = Download(path, media_type, now + self._ttl)
+        self._tokens[token] = Download(path, media_type, now + self._ttl, wrap_as)
         return token
 
     def resolve(self, token: str) -> Download | None:
