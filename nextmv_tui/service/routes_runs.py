@@ -7,15 +7,27 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from nextmv_tui.cloud.models import RunList
+from nextmv_tui.cloud.models import RunInformation, RunList, WireModel
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.service import payloads, wire
 from nextmv_tui.service.api import ApiProblem
 from nextmv_tui.service.deps import ApplicationDep, RunDep, ServiceDep
+from nextmv_tui.service.openapi import answers
 
 PREFIX = "/v1/applications/{app_id}/runs"
 
 router = APIRouter()
+
+
+class CancelAnswer(WireModel):
+    """``PATCH …/cancel``: the run and its status after the cancel."""
+
+    id: str
+    status_v2: str
+
+
+class EmptyAnswer(WireModel):
+    """``DELETE …/runs/{id}``: ``{}``."""
 
 
 @router.get(PREFIX)
@@ -43,12 +55,12 @@ async def list_runs(
     ).to_wire()
 
 
-@router.get(PREFIX + "/{run_id}/metadata")
+@router.get(PREFIX + "/{run_id}/metadata", responses=answers(RunInformation, 400, 404))
 async def metadata(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     return wire.run_information(run, service.settings.user_email).to_wire()
 
 
-@router.patch(PREFIX + "/{run_id}/cancel")
+@router.patch(PREFIX + "/{run_id}/cancel", responses=answers(CancelAnswer, 400, 404, 409))
 async def cancel(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     if not RunStatus(run.status).is_cancelable or not await service.scheduler.cancel(run.id):
         current = service.store.get_run(run.id)
@@ -61,7 +73,7 @@ async def cancel(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     return {"id": run.id, "status_v2": current.status if current else "canceled"}
 
 
-@router.delete(PREFIX + "/{run_id}")
+@router.delete(PREFIX + "/{run_id}", responses=answers(EmptyAnswer, 400, 404))
 async def delete(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     if RunStatus(run.status).is_cancelable:
         await service.scheduler.cancel(run.id)
