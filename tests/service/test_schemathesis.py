@@ -41,7 +41,7 @@ def schemathesis_command(service: LocalService, report: Path, max_time: int, see
         st, "--config-file", str(CONFIG), "run", f"{service.endpoint}/openapi.json",
         "-H", f"Authorization: Bearer {service.api_key}",
         "--checks", CHECKS, "--max-examples", str(max_examples), "--max-time", str(max_time),
-        "--workers", "2", "--seed", str(seed), "--request-timeout", "30",
+        "--workers", "1", "--seed", str(seed), "--request-timeout", "30",
         "--report", "json", "--report-json-path", str(report),
     ]
     for operation in EXCLUDED_UNTIL_MERGE:

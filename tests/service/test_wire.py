@@ -36,3 +36,30 @@ def test_queue_entries_equal_the_wire_model(tmp_path: Path) -> None:
         assert QueuedRun.model_validate(entry).to_wire() == entry
         assert wire.queued_run(records[entry["id"]], "local@nextmv-tui").to_wire() == entry
         SdkQueuedRun.from_dict(entry)  # and the official SDK accepts it
+
+
+def test_timestamp_cache_is_bounded() -> None:
+    """The cache behind the queue's timestamps forgets runs long gone (it grew with every run
+    for hours: the slow RSS growth under churn) but keeps what the queue re-sends."""
+    base = 1_700_000_000.0
+    hot = [base + i for i in range(100)]
+    for step in range(5 * wire.ISO_CACHE_GENERATION // 1000):
+        for value in hot:
+            wire._iso(value)
+        for i in range(1000):
+            wire._iso(base + 10_000 + step * 1000 + i)
+    assert len(wire._iso_recent) + len(wire._iso_older) <= 2 * wire.ISO_CACHE_GENERATION
+    assert all(value in wire._iso_recent or value in wire._iso_older for value in hot)
+    assert wire._iso(hot[0]) == QueuedRun.model_validate(
+        {"id": "r", "created_at": hot[0]}).to_wire()["created_at"]
+
+
+def test_download_tokens_are_bounded(tmp_path: Path, monkeypatch) -> None:
+    from nextmv_tui.service import payloads
+
+    monkeypatch.setattr(payloads, "MAX_DOWNLOAD_TOKENS", 50)
+    presigner = payloads.Presigner(ttl=900)
+    tokens = [presigner.issue(tmp_path / f"f{i}", "application/json") for i in range(200)]
+    assert len(presigner._tokens) == 50
+    assert presigner.resolve(tokens[-1]) is not None
+    assert presigner.resolve(tokens[0]) is None
