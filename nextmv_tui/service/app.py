@@ -62,8 +62,8 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     routes_logs.router,
     routes_queue.router,
 )
-"""The key-guarded routers, in matching order. The order matters where two routes share a
-path: on a wrong method, the first route of that path names the allowed one (405 ``Allow``)."""
+"""The key-guarded routers, in matching order (a 405's ``Allow`` lists the methods of every
+route of the path, whatever the order: ``allowed_methods``)."""
 
 
 class Health(BaseModel):
