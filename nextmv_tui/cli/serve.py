@@ -15,6 +15,8 @@ from nextmv_tui.service.settings import (
     DEFAULT_MAX_LOG_BYTES,
     DEFAULT_PORT,
     ExecutionClass,
+    ServiceSettings,
+    default_data_dir,
 )
 
 KEY_VARIABLE = "NEXTMV_TUI_API_KEY"
@@ -96,49 +98,59 @@ def parse_class(text: str, default_max: float | None) -> ExecutionClass:
     return ExecutionClass(name, limit, seconds or None)
 
 
-def run(args: argparse.Namespace) -> int:
-    from nextmv_tui.cloud.errors import NextmvError
-    from nextmv_tui.service.environment import parse_app_env
-    from nextmv_tui.service.server import ServiceStartError, serve
-    from nextmv_tui.service.settings import ServiceSettings, default_data_dir
+class UsageError(Exception):
+    """A bad ``serve`` argument: the message is printed after ``nextmv-tui serve:``."""
 
+
+def _check(args: argparse.Namespace) -> None:
+    """Refuse bad numbers and ``--app`` folders with ``UsageError``."""
     if args.concurrency < 0:
-        print("nextmv-tui serve: --concurrency must be 0 or more", file=sys.stderr)
-        return 2
+        raise UsageError("--concurrency must be 0 or more")
     if args.max_duration < 0:
-        print("nextmv-tui serve: --max-duration must be 0 (no limit) or more", file=sys.stderr)
-        return 2
+        raise UsageError("--max-duration must be 0 (no limit) or more")
     if not 0 <= args.port <= 65535:
-        print("nextmv-tui serve: --port must be between 0 and 65535", file=sys.stderr)
-        return 2
+        raise UsageError("--port must be between 0 and 65535")
+    if args.max_log_mb < 0:
+        raise UsageError("--max-log-mb must be 0 (no limit) or more")
     for app_dir in args.apps:
         problem = "" if app_dir.is_dir() else "no such directory"
         if not problem and not (app_dir / "app.yaml").is_file():
             problem = "no app.yaml in that folder"
         if problem:
-            print(f"nextmv-tui serve: --app {app_dir}: {problem}", file=sys.stderr)
-            return 2
-    try:
-        extra = tuple(parse_class(text, args.max_duration or None) for text in args.classes)
-    except ValueError as exc:
-        print(f"nextmv-tui serve: --execution-class {exc}", file=sys.stderr)
-        return 2
-    if args.max_log_mb < 0:
-        print("nextmv-tui serve: --max-log-mb must be 0 (no limit) or more", file=sys.stderr)
-        return 2
-    try:
-        app_env = parse_app_env(args.app_env)
-    except ValueError as exc:
-        print(f"nextmv-tui serve: --app-env {exc}", file=sys.stderr)
-        return 2
+            raise UsageError(f"--app {app_dir}: {problem}")
+
+
+def _key(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(the key given, where it came from): ``--api-key``, ``--api-key-file`` or
+    ``NEXTMV_TUI_API_KEY``; (None, None) means the data dir's key file."""
+    from nextmv_tui.cloud.errors import NextmvError
+
     try:
         api_key = key_from_args(args, KEY_VARIABLE, "nextmv-tui serve")
     except NextmvError as exc:
-        print(f"nextmv-tui serve: {exc}", file=sys.stderr)
-        return 2
-    key_source = "--api-key" if args.api_key else None
-    if api_key is None and os.environ.get(KEY_VARIABLE, "").strip():
-        api_key, key_source = os.environ[KEY_VARIABLE].strip(), KEY_VARIABLE
+        raise UsageError(str(exc)) from None
+    if args.api_key_file is not None:
+        return api_key, str(args.api_key_file)
+    if api_key is not None:
+        return api_key, "--api-key"
+    value = os.environ.get(KEY_VARIABLE, "").strip()
+    return (value, KEY_VARIABLE) if value else (None, None)
+
+
+def _settings(args: argparse.Namespace) -> tuple[ServiceSettings, str | None]:
+    """The service's settings from the arguments, and where its key came from."""
+    from nextmv_tui.service.environment import parse_app_env
+
+    _check(args)
+    try:
+        extra = tuple(parse_class(text, args.max_duration or None) for text in args.classes)
+    except ValueError as exc:
+        raise UsageError(f"--execution-class {exc}") from None
+    try:
+        app_env = parse_app_env(args.app_env)
+    except ValueError as exc:
+        raise UsageError(f"--app-env {exc}") from None
+    api_key, key_source = _key(args)
     settings = ServiceSettings(
         data_dir=args.data_dir or default_data_dir(),
         host=args.host,
@@ -153,6 +165,17 @@ def run(args: argparse.Namespace) -> int:
         extra_classes=extra,
         tls=args.tls,
     )
+    return settings, key_source
+
+
+def run(args: argparse.Namespace) -> int:
+    from nextmv_tui.service.server import ServiceStartError, serve
+
+    try:
+        settings, key_source = _settings(args)
+    except UsageError as exc:
+        print(f"nextmv-tui serve: {exc}", file=sys.stderr)
+        return 2
 
     def announce(endpoint: str, apps: list[str]) -> None:
         if args.api_key_file is not None:
