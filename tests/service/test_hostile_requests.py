@@ -171,12 +171,15 @@ def test_text_input_url_answers_at_once_and_downloads_a_tar(
     make_local_service: Callable[..., LocalService],
 ) -> None:
     """The URL of a 60 MB text input is given at once (the tar.gz is made while it is
-    downloaded, not on the event loop before answering); the download is the file."""
+    downloaded, not on the event loop before answering); the download is the file.
+    The text is random (base64), so gzip has real work to do."""
+    import base64
     import io
+    import os
     import tarfile
 
     service = make_local_service(concurrency=0, app=[SHOUT_APP])
-    text = ("abcdefghij" * 99 + "\n") * 60_000  # 60 MB
+    text = base64.b64encode(os.urandom(45_000_000)).decode()  # 60 MB
     with service.client() as client:
         upload = client.post("/v1/applications/shout/runs/uploadurl").json()
         assert httpx.put(upload["upload_url"], content=text.encode()).status_code == 200
