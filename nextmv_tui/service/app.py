@@ -133,8 +133,8 @@ def create_app(
     for app_id, item in apps.items():
         store.upsert_application(app_id, item.name or app_id, item.description)
     scheduler = Scheduler(store, settings, apps, start_run)
-    service = Service(settings, api_key, store, scheduler, payloads.Presigner(settings.upload_ttl),
-                      apps)
+    presigner = payloads.Presigner(settings.upload_ttl, settings.data_dir)
+    service = Service(settings, api_key, store, scheduler, presigner, apps)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

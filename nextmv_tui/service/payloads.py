@@ -5,7 +5,10 @@ Everything here works on files so a 500 MB input or a long log is never held in 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -84,37 +87,50 @@ class Download:
     """Send the file inside a gzip tar under this name (built while it is sent)."""
 
 
-MAX_DOWNLOAD_TOKENS = 10_000
-"""Live download tokens kept at most; the oldest go first (a client asks for a new URL)."""
-
-
 class Presigner:
-    """Unguessable, expiring download tokens (in memory: a restart simply asks for new URLs).
+    """Expiring download tokens that hold their own content, signed: no state per token.
 
-    Bounded: expired tokens are dropped as new ones are issued, and never more than
-    ``MAX_DOWNLOAD_TOKENS`` are kept, so a client asking for URLs in a loop cannot grow it.
+    A token is ``<payload>.<signature>``: the payload (base64url JSON) names the file relative
+    to ``root``, its media type, the tar name and the expiry; the signature is an HMAC-SHA256
+    with a key drawn at start. Nothing is kept per URL, so clients asking for URLs in a loop
+    cost no memory (a table of tokens grew with every ``format=url`` answer: part of the slow
+    RSS growth under churn); a restart draws a new key, so old URLs stop working, as before.
     """
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, root: Path) -> None:
         self._ttl = ttl
-        self._tokens: dict[str, Download] = {}
+        self._root = root
+        self._key = secrets.token_bytes(32)
 
     def issue(self, path: Path, media_type: str, wrap_as: str | None = None) -> str:
-        now = time.time()
-        for old, entry in list(self._tokens.items())[:8]:  # insertion order: oldest first
-            if entry.expires_at < now:
-                del self._tokens[old]
-        while len(self._tokens) >= MAX_DOWNLOAD_TOKENS:
-            del self._tokens[next(iter(self._tokens))]
-        token = secrets.token_urlsafe(32)
-        self._tokens[token] = Download(path, media_type, now + self._ttl, wrap_as)
-        return token
+        relative = path.relative_to(self._root).as_posix()
+        payload = json.dumps(
+            [relative, media_type, wrap_as, round(time.time() + self._ttl, 3)],
+            separators=(",", ":"),
+        ).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
     def resolve(self, token: str) -> Download | None:
-        entry = self._tokens.get(token)
-        if entry is None or entry.expires_at < time.time():
+        """The download a token names; None when it is forged, malformed or expired."""
+        encoded, _, signature = token.partition(".")
+        try:
+            payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            given = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        except (ValueError, TypeError):
             return None
-        return entry
+        if not hmac.compare_digest(given, self._sign(payload)):
+            return None
+        relative, media_type, wrap_as, expires_at = json.loads(payload)
+        if expires_at < time.time():
+            return None
+        return Download(self._root / relative, media_type, expires_at, wrap_as)
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:18]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def remove_quietly(path: Path) -> None:

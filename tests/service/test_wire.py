@@ -54,12 +54,21 @@ def test_timestamp_cache_is_bounded() -> None:
         {"id": "r", "created_at": hot[0]}).to_wire()["created_at"]
 
 
-def test_download_tokens_are_bounded(tmp_path: Path, monkeypatch) -> None:
+def test_download_tokens_hold_no_state_and_refuse_forgery(tmp_path: Path) -> None:
     from nextmv_tui.service import payloads
 
-    monkeypatch.setattr(payloads, "MAX_DOWNLOAD_TOKENS", 50)
-    presigner = payloads.Presigner(ttl=900)
-    tokens = [presigner.issue(tmp_path / f"f{i}", "application/json") for i in range(200)]
-    assert len(presigner._tokens) == 50
-    assert presigner.resolve(tokens[-1]) is not None
-    assert presigner.resolve(tokens[0]) is None
+    presigner = payloads.Presigner(ttl=900, root=tmp_path)
+    token = presigner.issue(tmp_path / "runs" / "run-a" / "output.txt", "application/gzip",
+                            "output.txt")
+    assert vars(presigner).keys() == {"_ttl", "_root", "_key"}  # nothing per token
+    entry = presigner.resolve(token)
+    assert entry is not None and entry.path == tmp_path / "runs" / "run-a" / "output.txt"
+    assert entry.wrap_as == "output.txt" and entry.media_type == "application/gzip"
+    assert str(tmp_path) not in token  # the URL names no server path
+    payload, _, signature = token.partition(".")
+    forged = payloads._b64(b'["../../etc/passwd","application/json",null,9999999999]')
+    for bad in (forged + "." + signature, payload + ".AAAA", "x", "", payload + "."):
+        assert presigner.resolve(bad) is None
+    assert payloads.Presigner(ttl=900, root=tmp_path).resolve(token) is None  # other key
+    expired = payloads.Presigner(ttl=-1, root=tmp_path)
+    assert expired.resolve(expired.issue(tmp_path / "f", "x")) is None
