@@ -128,7 +128,7 @@ def test_live_log_pages_a_running_run_and_resumes_exactly(
     service = make_local_service(app=[CHATTER_APP])
     with service.client() as client:
         run_id = create_run(client, "chatter", {
-            "input": {}, "options": {"log_mb": "4", "sleep": "5"},
+            "input": {}, "options": {"log_mb": "4", "sleep": "10"},
         })
         run = f"{CHATTER}/{run_id}"
         seen: list[str] = []
