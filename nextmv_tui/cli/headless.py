@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from nextmv_tui.cli.keys import add_key_arguments, key_from_args
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.config import ClientConfig, resolve_config
 from nextmv_tui.cloud.errors import NextmvError
@@ -101,7 +102,7 @@ def _add_connection(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
     group.add_argument("--profile", help="profile in ~/.nextmv/config.yaml")
     group.add_argument("--endpoint", help="API endpoint, e.g. https://api.cloud.nextmv.io")
-    group.add_argument("--api-key", help="API key (prefer NEXTMV_API_KEY or the config file)")
+    add_key_arguments(group, "NEXTMV_API_KEY")
 
 
 def _option(text: str) -> tuple[str, str]:
@@ -180,7 +181,8 @@ def run_cancel(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, body: Callable[[NextmvClient], Any]) -> int:
     """Resolve the configuration, run ``body`` with a client, turn errors into one line."""
     try:
-        config = resolve_config(api_key=args.api_key, endpoint=args.endpoint, profile=args.profile)
+        key = key_from_args(args, "NEXTMV_API_KEY", "nextmv-tui")
+        config = resolve_config(api_key=key, endpoint=args.endpoint, profile=args.profile)
     except NextmvError as exc:
         return _fail(exc)
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nextmv_tui.cli.keys import add_key_arguments
 from nextmv_tui.cloud.errors import NextmvError
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The monitor's options (the parser is the top-level ``nextmv-tui`` one)."""
     parser.add_argument("--profile", help="profile of ~/.nextmv/config.yaml to use")
     parser.add_argument("--endpoint", help="API endpoint, e.g. https://api.cloud.nextmv.io")
-    parser.add_argument("--api-key", dest="api_key", help="API key (default: config/env)")
+    add_key_arguments(parser, "NEXTMV_API_KEY")
     parser.add_argument("--app-id", dest="app_id", help="application pre-filled when submitting")
     parser.add_argument(
         "--refresh", type=_refresh, default=2.0, metavar="SECONDS",
@@ -98,9 +99,9 @@ def run(namespace: argparse.Namespace) -> int:
         return _fail("--demo needs --local (it submits runs to the local service)")
     if args.data_dir is not None and not args.local:
         return _fail("--data-dir needs --local")
-    if args.local and (args.endpoint or args.api_key or args.profile):
+    if args.local and (args.endpoint or args.api_key or args.api_key_file or args.profile):
         return _fail("--local picks the endpoint and key itself; drop "
-                     "--endpoint/--api-key/--profile")
+                     "--endpoint/--api-key/--api-key-file/--profile")
     lifecycle = Lifecycle().install()
     try:
         code = _run_monitor(args, lifecycle)
@@ -117,6 +118,7 @@ def run(namespace: argparse.Namespace) -> int:
 
 def _run_monitor(args: argparse.Namespace, lifecycle: Lifecycle) -> int:
     """Resolve the configuration, run the monitor, release the local service."""
+    from nextmv_tui.cli.keys import key_from_args
     from nextmv_tui.cloud.config import ClientConfig, resolve_config
 
     session: LocalSession | None = None
@@ -143,9 +145,8 @@ def _run_monitor(args: argparse.Namespace, lifecycle: Lifecycle) -> int:
         )
     else:
         try:
-            config = resolve_config(
-                api_key=args.api_key, endpoint=args.endpoint, profile=args.profile
-            )
+            key = key_from_args(args, "NEXTMV_API_KEY", PROG)
+            config = resolve_config(api_key=key, endpoint=args.endpoint, profile=args.profile)
         except NextmvError as exc:
             return _fail(str(exc))
     from nextmv_tui.tui.prefetch import QueuePrefetch

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from nextmv_tui.cli.keys import add_key_arguments, key_from_args
 from nextmv_tui.service.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_DURATION,
+    DEFAULT_MAX_LOG_BYTES,
     DEFAULT_PORT,
     ExecutionClass,
+    ServiceSettings,
+    default_data_dir,
 )
 
-if TYPE_CHECKING:
-    from nextmv_tui.service.settings import ServiceSettings
+KEY_VARIABLE = "NEXTMV_TUI_API_KEY"
+"""The service's key from the environment. Not ``NEXTMV_API_KEY``: that one usually holds the
+user's Nextmv Cloud key, which a local service must not silently adopt."""
+MIB = 1024 * 1024
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -34,9 +41,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=None,
         help="runs, uploads, API key and TLS files (default: the user data dir)",
     )
+    add_key_arguments(parser, KEY_VARIABLE)
     parser.add_argument(
-        "--api-key", default=None,
-        help="API key clients must send (default: generated once, kept in DATA_DIR/api_key)",
+        "--max-log-mb", type=float, default=DEFAULT_MAX_LOG_BYTES / MIB, metavar="MIB",
+        help="most log stored per run; past it the log ends with a note and the run goes on "
+        f"(default {DEFAULT_MAX_LOG_BYTES // MIB}; 0 means no limit)",
+    )
+    parser.add_argument(
+        "--app-env", action="append", default=[], metavar="NAME[=VALUE]",
+        help="give apps this variable (the service's own value, or VALUE) on top of the "
+        "allowlist: PATH, HOME, LANG, LANGUAGE, LC_*, TZ, TMPDIR (repeatable)",
     )
     parser.add_argument(
         "--app", dest="apps", type=Path, action="append", default=[], metavar="DIR",
@@ -104,48 +118,82 @@ def parse_class_map(text: str) -> tuple[str, str]:
     return pattern.strip(), pool.strip()
 
 
-def run(args: argparse.Namespace) -> int:
+class UsageError(Exception):
+    """A bad ``serve`` argument: the message is printed after ``nextmv-tui serve:``."""
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Refuse bad numbers and ``--app`` folders with ``UsageError``."""
     if args.concurrency < 0:
-        print("nextmv-tui serve: --concurrency must be 0 or more", file=sys.stderr)
-        return 2
+        raise UsageError("--concurrency must be 0 or more")
     if args.max_duration < 0:
-        print("nextmv-tui serve: --max-duration must be 0 (no limit) or more", file=sys.stderr)
-        return 2
+        raise UsageError("--max-duration must be 0 (no limit) or more")
     if not 0 <= args.port <= 65535:
-        print("nextmv-tui serve: --port must be between 0 and 65535", file=sys.stderr)
-        return 2
+        raise UsageError("--port must be between 0 and 65535")
+    if args.max_log_mb < 0:
+        raise UsageError("--max-log-mb must be 0 (no limit) or more")
     for app_dir in args.apps:
         problem = "" if app_dir.is_dir() else "no such directory"
         if not problem and not (app_dir / "app.yaml").is_file():
             problem = "no app.yaml in that folder"
         if problem:
-            print(f"nextmv-tui serve: --app {app_dir}: {problem}", file=sys.stderr)
-            return 2
+            raise UsageError(f"--app {app_dir}: {problem}")
+
+
+def _key(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(the key given, where it came from): ``--api-key``, ``--api-key-file`` or
+    ``NEXTMV_TUI_API_KEY``; (None, None) means the data dir's key file."""
+    from nextmv_tui.cloud.errors import NextmvError
+
+    try:
+        api_key = key_from_args(args, KEY_VARIABLE, "nextmv-tui serve")
+    except NextmvError as exc:
+        raise UsageError(str(exc)) from None
+    if args.api_key_file is not None:
+        return api_key, str(args.api_key_file)
+    if api_key is not None:
+        return api_key, "--api-key"
+    value = os.environ.get(KEY_VARIABLE, "").strip()
+    return (value, KEY_VARIABLE) if value else (None, None)
+
+
+def _settings(args: argparse.Namespace) -> tuple[ServiceSettings, str | None]:
+    """The service's settings from the arguments, and where its key came from."""
+    from nextmv_tui.service.environment import parse_app_env
+
+    _check(args)
     try:
         extra = tuple(parse_class(text, args.max_duration or None) for text in args.classes)
     except ValueError as exc:
-        print(f"nextmv-tui serve: --execution-class {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--execution-class {exc}") from None
+    try:
+        app_env = parse_app_env(args.app_env)
+    except ValueError as exc:
+        raise UsageError(f"--app-env {exc}") from None
     try:
         class_map = tuple(parse_class_map(text) for text in args.class_map)
-        settings = _settings(args, extra, class_map)
     except ValueError as exc:
-        print(f"nextmv-tui serve: --execution-class-map {exc}", file=sys.stderr)
-        return 2
-    return _serve(args, settings)
+        raise UsageError(f"--execution-class-map {exc}") from None
+    api_key, key_source = _key(args)
+    try:
+        settings = _make_settings(args, api_key, app_env, extra, class_map)
+    except ValueError as exc:  # a --execution-class-map naming no execution class
+        raise UsageError(f"--execution-class-map {exc}") from None
+    return settings, key_source
 
 
-def _settings(
-    args: argparse.Namespace, extra: tuple[ExecutionClass, ...],
-    class_map: tuple[tuple[str, str], ...],
+def _make_settings(
+    args: argparse.Namespace, api_key: str | None, app_env: dict[str, str],
+    extra: tuple[ExecutionClass, ...], class_map: tuple[tuple[str, str], ...],
 ) -> ServiceSettings:
-    from nextmv_tui.service.settings import ServiceSettings, default_data_dir
-
-    return ServiceSettings(  # ValueError for a --execution-class-map naming no class
+    return ServiceSettings(
         data_dir=args.data_dir or default_data_dir(),
         host=args.host,
         port=args.port,
-        api_key=args.api_key,
+        api_key=api_key,
+        api_key_file=args.api_key_file,
+        max_log_bytes=int(args.max_log_mb * MIB) or None,
+        app_env=app_env,
         app_dirs=tuple(args.apps),
         concurrency=args.concurrency,
         max_duration=args.max_duration or None,
@@ -156,11 +204,22 @@ def _settings(
     )
 
 
-def _serve(args: argparse.Namespace, settings: ServiceSettings) -> int:
+def run(args: argparse.Namespace) -> int:
     from nextmv_tui.service.server import ServiceStartError, serve
 
+    try:
+        settings, key_source = _settings(args)
+    except UsageError as exc:
+        print(f"nextmv-tui serve: {exc}", file=sys.stderr)
+        return 2
+
     def announce(endpoint: str, apps: list[str]) -> None:
-        key_where = "given with --api-key" if args.api_key else f"in {settings.api_key_path}"
+        if args.api_key_file is not None:
+            key_where = f"in {args.api_key_file}"
+        elif key_source is not None:
+            key_where = f"given with {key_source}"
+        else:
+            key_where = f"in {settings.api_key_path}"
         print(f"nextmv-tui local service at {endpoint}", flush=True)
         print(f"API key: {key_where}", flush=True)
         if settings.tls:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from nextmv_tui.cloud.errors import (
     ServerError,
     TransportError,
 )
+from nextmv_tui.cloud.ids import id_problem
 from nextmv_tui.cloud.models import (
     MAX_INLINE_BYTES,
     OUTPUT_FOR_INPUT,
@@ -407,7 +407,9 @@ class NextmvClient:
         def build() -> httpx.Request:
             headers = self._api_headers() if call.auth else {}
             if call.json_body is not None:
-                body = json.dumps(call.json_body, separators=(",", ":")).encode()
+                body = json.dumps(
+                    call.json_body, separators=(",", ":"), ensure_ascii=False
+                ).encode("utf-8", "surrogatepass")
                 return self._http.build_request(
                     call.method, call.url, params=call.params, content=body, headers=headers
                 )
@@ -580,15 +582,11 @@ class NextmvClient:
 # --- helpers -----------------------------------------------------------------------------------
 
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
 def check_id(kind: str, value: str) -> str:
     """Refuse an ID that would change the URL path (IDs go into paths unescaped, as in the SDK)."""
-    if not _ID.fullmatch(value):
-        raise InputError(
-            f"{kind} {value!r}", "IDs may only contain letters, digits, '-', '_' and '.'"
-        )
+    problem = id_problem(value)
+    if problem is not None:
+        raise InputError(f"{kind} {value!r}", problem)
     return value
 
 

@@ -94,6 +94,25 @@ def resolve_config(
     )
 
 
+def read_key_file(path: Path) -> str:
+    """The API key kept in ``path`` (``--api-key-file``): its content, whitespace stripped.
+
+    Raises ``ConfigError`` naming the file when it is missing, unreadable or empty; the key
+    itself is never part of a message.
+    """
+    try:
+        text = path.expanduser().read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"API key file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ConfigError(f"cannot read API key file {path}: {reason}") from None
+    key = text.strip()
+    if not key or len(key.split()) != 1:
+        raise ConfigError(f"API key file {path} must hold the key alone on one line")
+    return key
+
+
 def normalize_endpoint(value: str, source: str = "endpoint") -> str:
     """Add ``https://`` when there is no scheme, drop trailing slashes, check the host."""
     text = value.strip()

@@ -21,6 +21,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -355,8 +357,9 @@ class DownloadURL(WireModel):
 
 
 class Queuing(WireModel):
-    priority: int | None = Field(default=None, ge=1, le=9)
-    disabled: bool | None = None
+    # Strict: ``true`` is no priority and ``"yes"`` no flag (lax pydantic would take both).
+    priority: StrictInt | None = Field(default=None, ge=1, le=9)
+    disabled: StrictBool | None = None
 
 
 class RunConfiguration(WireModel):

@@ -50,6 +50,10 @@ MAX_JSON_PARSE_BYTES = 64 * 1024 * 1024
 """JSON files above this are checked without building the document (memory stays bounded)."""
 FULL_CHECK_BYTES = 64 * 1024 * 1024
 """Text files up to this are checked in full before sending; larger ones while uploading."""
+MAX_DIR_FILES = 10_000
+"""Most files in a directory input; the walk stops as soon as it finds more."""
+MAX_DIR_FOLDERS = 10_000
+"""Most folders a directory input's walk visits before it is refused."""
 SNIFF_BYTES = 8192
 READ_CHUNK = 1024 * 1024
 
@@ -188,7 +192,12 @@ def _package_json(path: Path, size: int) -> PackagedInput:
             f"invalid JSON at line {line}, column {column}: {exc.name} is not allowed in JSON",
         ) from None
     if isinstance(document, dict):
-        compact = len(json.dumps(document, separators=(",", ":")).encode())
+        # UTF-8 bytes as sent (the client does not ASCII-escape), which the limit counts.
+        compact = len(
+            json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode(
+                "utf-8", "surrogatepass"
+            )
+        )
         if compact <= MAX_INLINE_BYTES:
             return PackagedInput(path, "json", compact, inline=document)
     return PackagedInput(path, "json", size, upload_path=path)
@@ -312,12 +321,6 @@ def _package_directory(root: Path) -> PackagedInput:
     files, skipped = _collect_files(root)
     if not files:
         raise InputError(str(root), "directory contains no regular files")
-    total = sum(size for _, _, size in files)
-    if total > MAX_PAYLOAD_BYTES:
-        raise InputError(
-            str(root), f"holds {human_bytes(total)} of files, "
-            f"over the {human_bytes(MAX_PAYLOAD_BYTES)} limit"
-        )
     handle, name = tempfile.mkstemp(prefix="nextmv-tui-input-", suffix=".tar.gz")
     archive_path = Path(name)
     try:
@@ -334,14 +337,28 @@ def _package_directory(root: Path) -> PackagedInput:
 
 
 def _collect_files(root: Path) -> tuple[list[tuple[str, Path, int]], list[str]]:
-    """Regular files under ``root`` (symlinks to files followed, to directories not)."""
+    """Regular files under ``root`` (symlinks to files followed, to directories not).
+
+    The walk is bounded: it stops with an ``InputError`` naming ``root`` and the bound as
+    soon as the files found pass ``MAX_PAYLOAD_BYTES`` or ``MAX_DIR_FILES``, or the folders
+    visited pass ``MAX_DIR_FOLDERS`` (``submit ~`` is refused in a moment, not after walking
+    gigabytes).
+    """
     files: list[tuple[str, Path, int]] = []
     skipped: list[str] = []
+    total = 0
+    folders = 0
 
     def walk_error(exc: OSError) -> None:
         raise InputError(str(exc.filename or root), f"cannot list: {exc.strerror or exc}")
 
     for current, dirnames, filenames in os.walk(root, onerror=walk_error, followlinks=False):
+        folders += 1
+        if folders > MAX_DIR_FOLDERS:
+            raise InputError(
+                str(root), f"holds more than {MAX_DIR_FOLDERS:,} folders; a multi-file input "
+                "is a folder of input files (pick that folder)"
+            )
         dirnames.sort()
         base = Path(current)
         for entry in sorted(filenames + [d for d in dirnames if (base / d).is_symlink()]):
@@ -361,6 +378,17 @@ def _collect_files(root: Path) -> tuple[list[tuple[str, Path, int]], list[str]]:
                 skipped.append(f"{arcname} ({kind})")
                 continue
             files.append((arcname, file_path, info.st_size))
+            total += info.st_size
+            if total > MAX_PAYLOAD_BYTES:
+                raise InputError(
+                    str(root), f"holds more than {human_bytes(MAX_PAYLOAD_BYTES)} of files, "
+                    "over the limit of one input"
+                )
+            if len(files) > MAX_DIR_FILES:
+                raise InputError(
+                    str(root), f"holds more than {MAX_DIR_FILES:,} files, over the limit of one "
+                    "multi-file input"
+                )
     return files, skipped
 
 

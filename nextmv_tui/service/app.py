@@ -12,6 +12,7 @@ token instead).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,9 +21,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
+from nextmv_tui import __version__
 from nextmv_tui.service import (
+    openapi,
     payloads,
     routes_apps,
     routes_create,
@@ -35,6 +41,7 @@ from nextmv_tui.service import (
 )
 from nextmv_tui.service.api import ApiProblem, error_response, validation_message
 from nextmv_tui.service.deps import Service, require_key
+from nextmv_tui.service.faults import DISK_FULL_ANSWER, is_disk_full
 from nextmv_tui.service.manifest import (
     BUNDLED_APPS,
     AppManifest,
@@ -57,8 +64,13 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     routes_queue.router,
     routes_unsupported.router,
 )
-"""The key-guarded routers, in matching order. The order matters where two routes share a
-path: on a wrong method, the first route of that path names the allowed one (405 ``Allow``)."""
+"""The key-guarded routers, in matching order (a 405's ``Allow`` lists the methods of every
+route of the path, whatever the order: ``allowed_methods``)."""
+
+
+class Health(BaseModel):
+    status: str
+    service: str
 
 
 # --- apps --------------------------------------------------------------------------------
@@ -123,8 +135,8 @@ def create_app(
     for app_id, item in apps.items():
         store.upsert_application(app_id, item.name or app_id, item.description)
     scheduler = Scheduler(store, settings, apps, start_run)
-    service = Service(settings, api_key, store, scheduler, payloads.Presigner(settings.upload_ttl),
-                      apps)
+    presigner = payloads.Presigner(settings.upload_ttl, settings.data_dir)
+    service = Service(settings, api_key, store, scheduler, presigner, apps)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -136,13 +148,14 @@ def create_app(
             await scheduler.shutdown()
             store.close()
 
-    app = FastAPI(title="nextmv-tui local run service", lifespan=lifespan, docs_url=None,
-                  redoc_url=None, openapi_url=None)
+    app = FastAPI(title="nextmv-tui local run service", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     app.state.service = service
     app.state.app_lines = describe_apps(apps)
     _install_error_handlers(app)
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={200: {"model": Health, "description": "Serving"}})
     async def healthz() -> dict[str, Any]:
         return {"status": "ok", "service": "nextmv-tui"}
 
@@ -153,7 +166,13 @@ def create_app(
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves as ``{"error": "..."}``; a crash is logged and still answered."""
+    """Every error leaves as ``{"error": "..."}``; no request a client can send gives a 5xx.
+
+    Storage errors (``OSError``, SQLite) are handled here rather than by the catch-all: a
+    full disk is a 507 the client can act on, and a handled error keeps the connection open
+    (the catch-all runs after Starlette has given up on the request, and uvicorn then closes
+    the keep-alive connection, failing the client's next request too).
+    """
 
     @app.exception_handler(ApiProblem)
     async def _problem(_: Request, exc: ApiProblem) -> JSONResponse:
@@ -164,10 +183,40 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_response(400, validation_message(exc, "invalid request"))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return error_response(exc.status_code, str(exc.detail), headers)
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(sqlite3.Error)
+    async def _storage(request: Request, exc: Exception) -> JSONResponse:
+        if is_disk_full(exc):
+            log.warning("disk full on %s %s: %s", request.method, request.url.path, exc)
+            return error_response(507, DISK_FULL_ANSWER)
+        log.exception("storage error on %s %s", request.method, request.url.path)
+        return error_response(500, f"local service storage error: {type(exc).__name__}")
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, f"local service error: {type(exc).__name__}: {exc}")
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at the request's path (the ``Allow`` of a 405).
+
+    Starlette names only the first matching route's methods; several routes share a path
+    here (e.g. ``GET`` and ``DELETE …/runs/{id}``). Asked through the routes' own ``matches``
+    so included routers are searched the way the router itself does.
+    """
+    allowed = []
+    for method in _METHODS:
+        probe = {**scope, "method": method}
+        if any(route.matches(probe)[0] == Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return allowed

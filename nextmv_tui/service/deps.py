@@ -16,6 +16,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from nextmv_tui.cloud.ids import id_problem
 from nextmv_tui.service import payloads
 from nextmv_tui.service.api import ApiProblem
 from nextmv_tui.service.manifest import AppManifest
@@ -38,9 +39,12 @@ class Service:
     def run_dir(self, run: RunRecord) -> Path:
         return self.settings.runs_dir / run.id
 
-    def download_url(self, request: Request, path: Path, media_type: str) -> str:
-        """A presigned ``/downloads/<token>`` URL on the address the client used."""
-        token = self.presigner.issue(path, media_type)
+    def download_url(
+        self, request: Request, path: Path, media_type: str, wrap_as: str | None = None
+    ) -> str:
+        """A presigned ``/downloads/<token>`` URL on the address the client used (``wrap_as``:
+        the file is sent inside a tar.gz under that name)."""
+        token = self.presigner.issue(path, media_type, wrap_as)
         return f"{str(request.base_url).rstrip('/')}/downloads/{token}"
 
 
@@ -60,17 +64,26 @@ async def require_key(request: Request, service: ServiceDep) -> None:
         token.strip().encode(), service.api_key.encode()
     ):
         reason = "missing" if not header else "wrong"
+        # Names no server path: any client can read this answer.
         raise ApiProblem(
             401,
             f"{reason} API key: send 'Authorization: Bearer <key>' with the key of this local "
-            f"service (kept in {service.settings.api_key_path} unless --api-key was given)",
+            "service (the person who started it can read it from its data dir)",
             {"WWW-Authenticate": "Bearer"},
         )
 
 
+def check_path_id(kind: str, value: str) -> str:
+    """The one ID rule (``cloud.ids``) for IDs in a path: 400 naming the ID otherwise."""
+    problem = id_problem(value)
+    if problem is not None:
+        raise ApiProblem(400, f"invalid {kind} {value!r}: {problem}")
+    return value
+
+
 async def get_application(app_id: str, service: ServiceDep) -> AppRecord:
     """The application ``{app_id}`` of the path; 404 when it does not exist."""
-    app = service.store.get_application(app_id)
+    app = service.store.get_application(check_path_id("application ID", app_id))
     if app is None:
         raise ApiProblem(404, f"application {app_id!r} not found")
     return app
@@ -81,10 +94,10 @@ ApplicationDep = Annotated[AppRecord, Depends(get_application)]
 
 async def get_run(app_id: str, run_id: str, service: ServiceDep) -> RunRecord:
     """The run ``{run_id}`` of application ``{app_id}``; 404 when either does not match."""
-    run = service.store.get_run(run_id)
+    run = service.store.get_run(check_path_id("run ID", run_id))
     if run is None or run.app_id != app_id:
         raise ApiProblem(404, f"run {run_id!r} not found in application {app_id!r}")
-    return run
+    return service.scheduler.unsaved_final(run)
 
 
 RunDep = Annotated[RunRecord, Depends(get_run)]

@@ -15,7 +15,10 @@ Differences, on purpose:
 - stdin and (for JSON/text apps) stdout are plain files handed to the child, so nothing is ever
   buffered in memory and no pipe can deadlock;
 - the whole process group is killed on cancel, on a max-duration overrun and after the entry
-  point exits, so no process of a run survives it.
+  point exits, and so is every process that left the group (found by the run's marker in its
+  environment, ``processes.kill_marked``), so no process of a run survives it;
+- the app gets an allowlisted environment (``environment.app_environment``), never the
+  service's own.
 
 Process-group control lives in ``processes.py``, the working copy and output files in
 ``staging.py``, the log file in ``runlog.py``; this module starts, supervises and concludes.
@@ -35,16 +38,20 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
 from nextmv_tui.service.appenv import EnvError, Environments
+from nextmv_tui.service.environment import app_environment
+from nextmv_tui.service.faults import DISK_FULL_ERROR, is_disk_full
 from nextmv_tui.service.manifest import FILE_FORMATS, AppManifest
 from nextmv_tui.service.processes import (
     group_alive,
     kill_group,
+    kill_marked,
+    run_marker,
     signal_group,
     signal_name,
     stop_stale_run,
@@ -94,6 +101,10 @@ class RunJob:
             return self.output_format
         content = self.manifest.content_format
         return content if content in FILE_FORMATS else "json"
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Extra variables for the app (``serve --app-env``), on top of the allowlist."""
+    max_log_bytes: int | None = None
+    """The run's log stops growing here, with a note (``serve --max-log-mb``); None: no cap."""
 
 
 @dataclass(frozen=True)
@@ -121,8 +132,9 @@ def command_line(job: RunJob, work: Path, python: str | None = None) -> list[str
 
 
 def child_environment(job: RunJob) -> dict[str, str]:
-    """The app's environment: the service's own, with unbuffered UTF-8 Python I/O."""
-    return dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    """The app's environment: the allowlist, the run's variables (its marker, unbuffered
+    UTF-8 Python I/O) and ``job.environment``; never the service's secrets."""
+    return app_environment(job.run_id, job.environment)
 
 
 def _in_thread(func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -234,13 +246,18 @@ class Execution:
             if self._exited.done() and not await _in_thread(group_alive, self.pid):
                 break
             await asyncio.sleep(0.05)
-        if not self._exited.done() or await _in_thread(group_alive, self.pid):
-            await self._kill_group()
+        await self._kill_group()  # whatever is left, in the group or escaped from it
         await asyncio.shield(self._exited)
 
     async def _kill_group(self) -> None:
-        """SIGKILL the group and wait (bounded) until its processes are really gone."""
-        await _in_thread(kill_group, self.pid)
+        """SIGKILL the group, then every process that left it (the run's marker), and wait
+        (bounded) until they are really gone."""
+        await _in_thread(self._kill_all)
+
+    def _kill_all(self) -> None:
+        if self.pid:
+            kill_group(self.pid)
+        kill_marked(run_marker(self._job.run_id))
 
     def _start(self) -> None:
         """Prepare the working copy and spawn the entry point (runs on a worker thread)."""
@@ -306,7 +323,7 @@ class Execution:
         job, manifest, work = self._job, self._job.manifest, self._work
         args = command_line(job, work, self._python)
         try:
-            self._stdout_file = (job.run_dir / "stdout").open("wb")
+            self._stdout_file = open(job.run_dir / "stdout", "wb", opener=_private)  # noqa: SIM115
             self._proc = subprocess.Popen(
                 args,
                 stdin=stdin,
@@ -350,17 +367,21 @@ class Execution:
             exit_code = await asyncio.shield(self._exited)
             if self._terminator is not None:
                 await asyncio.shield(self._terminator)
-            # Leftovers of a finished entry point (background children) do not outlive the run.
-            if await _in_thread(group_alive, self.pid):
-                await self._kill_group()
+            # Leftovers of a finished entry point (background children, daemons that left the
+            # group) do not outlive the run; killing them also closes the log pipes they hold.
+            await self._kill_group()
             await self._drain()
             return await _in_thread(self._conclude, exit_code)
         except asyncio.CancelledError:
             # The service is going away: the run's processes must not outlive it.
             signal_group(self.pid, signal.SIGKILL)
+            kill_marked(run_marker(job.run_id), settle=1.0)
             raise
         except Exception as exc:  # executor bug or disk fault: still one failed outcome
-            error = f"executor error: {type(exc).__name__}: {exc}"
+            if is_disk_full(exc):
+                error = f"{DISK_FULL_ERROR}: the run's output could not be stored"
+            else:
+                error = f"executor error: {type(exc).__name__}: {exc}"
             self._log.write(error)
             return _failed(job, error, None)
         finally:
@@ -386,6 +407,10 @@ class Execution:
             if job.execution_class:
                 error += f" for execution class {job.execution_class}"
             return _failed(job, error, exit_code)
+        if self._log.failure is not None:
+            reason = "" if is_disk_full(self._log.failure) else f" ({self._log.failure})"
+            lead = DISK_FULL_ERROR if not reason else "the run's log could not be written"
+            return _failed(job, f"{lead}: the run's log could not be stored{reason}", exit_code)
         if exit_code != 0:
             last = self._stderr.last_line if self._stderr else ""
             if exit_code < 0:  # killed from outside (e.g. OOM): its last log line is no reason
@@ -414,6 +439,10 @@ class Execution:
         self._log.close()
 
 
+def _private(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 def _default_format(job: RunJob) -> str:
     return job.effective_output_format
 
@@ -425,8 +454,8 @@ def _failed(job: RunJob, error: str, exit_code: int | None) -> RunOutcome:
 async def start_run(job: RunJob) -> Execution:
     """Start ``job``'s app; never raises for app faults (a failed outcome instead)."""
     try:
-        job.run_dir.mkdir(parents=True, exist_ok=True)
-        log: LogWriter = LogWriter(job.run_dir / LOG_FILE)
+        job.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        log: LogWriter = LogWriter(job.run_dir / LOG_FILE, job.max_log_bytes)
     except OSError as exc:
         # Without a run folder there is no log; the outcome alone carries the reason.
         bare = Execution(job, NullLog(), job.run_dir / "work")

@@ -150,17 +150,20 @@ def ensure_running(
     existing = _running(data_dir)
     if existing is not None:
         return existing
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     api_key = load_or_create_api_key(data_dir / API_KEY_FILE)
     if port and not exact_port and not _port_free(port):
         port = 0  # taken (e.g. by the service of another data dir): any free port will do
     log_path = data_dir / "service.log"
     argv = [sys.executable, "-m", "nextmv_tui", "serve", "--data-dir", str(data_dir),
             "--port", str(port)]
-    with log_path.open("ab") as log:
+    # The service uses the data dir's key file: a key in the monitor's environment is not its.
+    env = {k: v for k, v in os.environ.items() if k != "NEXTMV_TUI_API_KEY"}
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "ab") as log:
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True, env={**env, "PYTHONUNBUFFERED": "1"},
         )
     try:
         endpoint = _wait_started(proc, data_dir, log_path, timeout, cancel)

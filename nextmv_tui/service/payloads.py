@@ -5,13 +5,15 @@ Everything here works on files so a 500 MB input or a long log is never held in 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import json
 import os
 import secrets
 import shutil
 import string
-import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +47,10 @@ def sniff_format(path: Path, small_limit: int) -> str:
             json.loads(path.read_bytes())
         except (ValueError, UnicodeDecodeError):
             return "text"
-        return "json"
+        except RecursionError:  # nested too deeply to parse here: judge by its first byte
+            pass
+        else:
+            return "json"
     with path.open("rb") as handle:
         head = handle.read(4096).lstrip()
     return "json" if head[:1] in (b"{", b"[") else "text"
@@ -70,21 +75,6 @@ def link_or_copy(src: Path, dest: Path) -> None:
         shutil.copyfile(src, dest)
 
 
-def tar_single_file(src: Path, arcname: str, dest: Path) -> Path:
-    """Wrap one file in a gzip tar (how the SDK expects any non-JSON download), once."""
-    if dest.exists() and dest.stat().st_mtime >= src.stat().st_mtime:
-        return dest
-    tmp = dest.with_name(dest.name + f".{os.getpid()}.tmp")
-    with tarfile.open(tmp, "w:gz") as archive:
-        archive.add(src, arcname=arcname)
-    os.replace(tmp, dest)
-    return dest
-
-
-def read_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
 # --- presigned URLs --------------------------------------------------------------------
 
 
@@ -93,28 +83,54 @@ class Download:
     path: Path
     media_type: str
     expires_at: float
+    wrap_as: str | None = None
+    """Send the file inside a gzip tar under this name (built while it is sent)."""
 
 
 class Presigner:
-    """Unguessable, expiring download tokens (in memory: a restart simply asks for new URLs)."""
+    """Expiring download tokens that hold their own content, signed: no state per token.
 
-    def __init__(self, ttl: float) -> None:
+    A token is ``<payload>.<signature>``: the payload (base64url JSON) names the file relative
+    to ``root``, its media type, the tar name and the expiry; the signature is an HMAC-SHA256
+    with a key drawn at start. Nothing is kept per URL, so clients asking for URLs in a loop
+    cost no memory (a table of tokens grew with every ``format=url`` answer: part of the slow
+    RSS growth under churn); a restart draws a new key, so old URLs stop working, as before.
+    """
+
+    def __init__(self, ttl: float, root: Path) -> None:
         self._ttl = ttl
-        self._tokens: dict[str, Download] = {}
+        self._root = root
+        self._key = secrets.token_bytes(32)
 
-    def issue(self, path: Path, media_type: str) -> str:
-        now = time.time()
-        if len(self._tokens) > 1000:
-            self._tokens = {k: v for k, v in self._tokens.items() if v.expires_at > now}
-        token = secrets.token_urlsafe(32)
-        self._tokens[token] = Download(path, media_type, now + self._ttl)
-        return token
+    def issue(self, path: Path, media_type: str, wrap_as: str | None = None) -> str:
+        relative = path.relative_to(self._root).as_posix()
+        payload = json.dumps(
+            [relative, media_type, wrap_as, round(time.time() + self._ttl, 3)],
+            separators=(",", ":"),
+        ).encode()
+        return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
     def resolve(self, token: str) -> Download | None:
-        entry = self._tokens.get(token)
-        if entry is None or entry.expires_at < time.time():
+        """The download a token names; None when it is forged, malformed or expired."""
+        encoded, _, signature = token.partition(".")
+        try:
+            payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            given = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        except (ValueError, TypeError):
             return None
-        return entry
+        if not hmac.compare_digest(given, self._sign(payload)):
+            return None
+        relative, media_type, wrap_as, expires_at = json.loads(payload)
+        if expires_at < time.time():
+            return None
+        return Download(self._root / relative, media_type, expires_at, wrap_as)
+
+    def _sign(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:18]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def remove_quietly(path: Path) -> None:

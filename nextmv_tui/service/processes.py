@@ -4,6 +4,14 @@ Every run is started in its own session, so its process group id is the entry po
 one ``killpg`` reaches every child that stayed in the group. On Linux the group's members are
 read from ``/proc`` (zombies do not count: they are already dead); elsewhere ``killpg(pgid, 0)``
 is the fallback, where a zombie still counts as alive.
+
+A process can leave the group (fork, ``setsid``, fork again: a daemon). Every app process
+carries its run's marker in its environment (``NEXTMV_TUI_RUN_ID=<run id>``, set by
+``environment.app_environment`` and inherited by every descendant), so ``kill_marked`` finds
+those through ``/proc/<pid>/environ`` and kills them too. Why a marker (see ARCHITECTURE.md):
+it needs no privilege, names the run a process belongs to even after it was re-parented, and
+still works after a service crash (``stop_stale_run``); a process that replaces its whole
+environment before exec can still escape it, which only a cgroup would prevent.
 """
 
 from __future__ import annotations
@@ -14,6 +22,8 @@ import shutil
 import signal
 import time
 from pathlib import Path
+
+from nextmv_tui.service.environment import RUN_ID_VARIABLE
 
 KILL_SETTLE_TIMEOUT = 5.0
 """How long to wait for SIGKILLed processes to disappear before giving up."""
@@ -67,6 +77,48 @@ def kill_group(pgid: int, settle: float = KILL_SETTLE_TIMEOUT) -> None:
         time.sleep(0.01)
 
 
+def marked_processes(marker: bytes) -> list[int]:
+    """Live pids whose environment holds the entry ``marker`` (``NAME=value``), this
+    process excepted; empty where ``/proc`` is unavailable. Blocking (reads /proc)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    own = os.getpid()
+    found = []
+    for entry in os.scandir(proc):
+        if not entry.name.isdigit() or int(entry.name) == own:
+            continue
+        try:
+            with open(os.path.join(entry.path, "environ"), "rb") as handle:
+                environ = handle.read()
+        except OSError:  # gone, or another user's
+            continue
+        if marker in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_marked(marker: bytes, settle: float = KILL_SETTLE_TIMEOUT) -> int:
+    """SIGKILL every process carrying ``marker`` until none is left (at most ``settle`` s:
+    a process may fork while we look). Returns how many were signalled. Blocking."""
+    deadline = time.monotonic() + settle
+    killed = 0
+    while True:
+        pids = marked_processes(marker)
+        if not pids or time.monotonic() > deadline:
+            return killed
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.01)
+
+
+def run_marker(run_id: str) -> bytes:
+    """The environment entry that marks the processes of run ``run_id``."""
+    return f"{RUN_ID_VARIABLE}={run_id}".encode()
+
+
 def signal_name(number: int) -> str:
     """``SIGKILL`` for 9; the number itself when it is no known signal."""
     try:
@@ -89,12 +141,14 @@ def stop_stale_run(run_dir: Path, pid: int | None) -> bool:
 
     Runs live in their own session, so they survive a killed service. ``pid`` is the stored
     ``Execution.pid`` (also the process group id). The group is killed only if one of its
-    processes works inside ``run_dir`` (guards against pid reuse; Linux only). Blocking; returns
-    True if a group was killed.
+    processes works inside ``run_dir`` (guards against pid reuse; Linux only); processes that
+    escaped the group are found by the run's marker (the run dir's name is the run ID).
+    Blocking; returns True if something was killed.
     """
     members = group_members(pid) if pid and pid > 0 else None
     killed = bool(members) and _works_in(members or [], run_dir.resolve())
     if killed and pid:
         kill_group(pid)
+    killed = kill_marked(run_marker(run_dir.name)) > 0 or killed
     shutil.rmtree(run_dir / "work", ignore_errors=True)
     return killed

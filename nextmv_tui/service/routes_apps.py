@@ -14,19 +14,34 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import RootModel, ValidationError
 
-from nextmv_tui.cloud.models import Application, CreateApplicationRequest
+from nextmv_tui.cloud.ids import id_problem
+from nextmv_tui.cloud.models import (
+    Application,
+    ApplicationList,
+    CreateApplicationRequest,
+    WireModel,
+)
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.service import listing, payloads, wire
 from nextmv_tui.service.api import ApiProblem, parse_object, read_body, validation_message
 from nextmv_tui.service.deps import ApplicationDep, ServiceDep
+from nextmv_tui.service.openapi import answers
 from nextmv_tui.service.store import AppRecord
 
 router = APIRouter()
 
 
-@router.get("/v1/applications")
+class ApplicationsAnswer(RootModel[list[Application] | ApplicationList]):
+    """``GET v1/applications``: a bare list, or with ``pagereturn=true`` a page of ``items``."""
+
+
+class DeletedAnswer(WireModel):
+    """``DELETE v1/applications/{id}``: an empty object."""
+
+
+@router.get("/v1/applications", responses=answers(ApplicationsAnswer, 400))
 async def list_applications(
     service: ServiceDep, pagereturn: str | None = None, pagetoken: str | None = None
 ) -> Any:
@@ -43,12 +58,16 @@ async def list_applications(
     )
 
 
-@router.get("/v1/applications/{app_id}")
+@router.get("/v1/applications/{app_id}", responses=answers(Application, 400, 404))
 async def get_application(app: ApplicationDep) -> dict[str, Any]:
     return _app_wire(app)
 
 
-@router.post("/v1/applications")
+@router.post(
+    "/v1/applications",
+    status_code=201,
+    responses=answers(Application, 400, 409, 413, 507, success=201),
+)
 async def create_application(request: Request, service: ServiceDep) -> JSONResponse:
     raw = parse_object(await read_body(request, 1024 * 1024, "request body"), "body")
     try:
@@ -56,8 +75,9 @@ async def create_application(request: Request, service: ServiceDep) -> JSONRespo
     except ValidationError as exc:
         raise ApiProblem(400, validation_message(exc, "invalid application")) from None
     app_id = body.id or body.name
-    if not app_id or any(ch in app_id for ch in "/?#% ") or len(app_id) > 128:
-        raise ApiProblem(400, f"application id {app_id!r} must be 1-128 URL-safe characters")
+    problem = id_problem(app_id)
+    if problem is not None:
+        raise ApiProblem(400, f"invalid application id {app_id!r}: {problem}")
     if not service.store.create_application(app_id, body.name, body.description or ""):
         raise ApiProblem(409, f"application {app_id!r} already exists")
     app = service.store.get_application(app_id)
@@ -65,7 +85,7 @@ async def create_application(request: Request, service: ServiceDep) -> JSONRespo
     return JSONResponse(_app_wire(app), status_code=201)
 
 
-@router.put("/v1/applications/{app_id}")
+@router.put("/v1/applications/{app_id}", responses=answers(Application, 400, 404, 413))
 async def update_application(
     request: Request, app: ApplicationDep, service: ServiceDep
 ) -> dict[str, Any]:
@@ -82,15 +102,15 @@ async def update_application(
     return _app_wire(updated)
 
 
-@router.delete("/v1/applications/{app_id}")
+@router.delete("/v1/applications/{app_id}", responses=answers(DeletedAnswer, 400, 404, 409))
 async def delete_application(app: ApplicationDep, service: ServiceDep) -> dict[str, Any]:
     served = service.manifests.get(app.id)
     if served is not None:
         raise ApiProblem(
             409,
-            f"application {app.id!r} runs code this service serves from {served.root}; it "
-            "would be back at the next start: restart the service without its --app folder "
-            "to remove it (bundled apps cannot be deleted)",
+            f"application {app.id!r} runs code this service serves (a bundled app or an --app "
+            "folder); it would be back at the next start: restart the service without its "
+            "--app folder to remove it (bundled apps cannot be deleted)",
         )
     for run in service.store.list_runs(app.id, None, None):
         if RunStatus(run.status).is_cancelable:

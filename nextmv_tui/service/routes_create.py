@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +25,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from nextmv_tui.cloud.models import OUTPUT_FOR_INPUT, CreateRunRequest, CreateRunResponse
 from nextmv_tui.service import payloads, tracked
 from nextmv_tui.service.api import ApiProblem, parse_object, read_body, validation_message
-from nextmv_tui.service.deps import ApplicationDep, Service, ServiceDep
+from nextmv_tui.service.deps import ApplicationDep, Service, ServiceDep, check_path_id
 from nextmv_tui.service.manifest import FILE_FORMATS, AppManifest
+from nextmv_tui.service.openapi import answers
 from nextmv_tui.service.settings import DEFAULT_CLASS, ServiceSettings
 from nextmv_tui.service.store import AppRecord, RunRecord
 
@@ -39,12 +42,20 @@ RUN_TYPES = ("standard", "external")
 router = APIRouter()
 
 
-@router.post("/v1/applications/{app_id}/runs")
+@router.post(
+    "/v1/applications/{app_id}/runs",
+    responses=answers(CreateRunResponse, 400, 404, 413, 429, 507),
+)
 async def create_run(
     request: Request, app: ApplicationDep, service: ServiceDep, instance_id: str | None = None
 ) -> dict[str, Any]:
-    limit = 2 * service.settings.max_inline_bytes + 1024 * 1024
-    raw = parse_object(await read_body(request, limit, "request body"), "request body")
+    if instance_id is not None:
+        check_path_id("instance ID", instance_id)
+    # Clients may send the input ASCII-escaped (Python's json and requests do: "é" is six
+    # bytes): the body may be 3x the inline limit; the limit itself counts UTF-8 bytes.
+    limit = 3 * service.settings.max_inline_bytes + 1024 * 1024
+    body = await read_body(request, limit, "request body")
+    raw = await run_in_threadpool(parse_object, body, "request body")
     run = await new_run(service, app, instance_id, raw)
     if run.status == "queued":
         service.scheduler.dispatch()
@@ -77,7 +88,7 @@ async def new_run(
     checked = _check_request(service, raw)
     run_id = payloads.new_id("run-")
     run_dir = service.settings.runs_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=False)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=False)
     result = checked.body.result
     try:
         input_type, input_file = _store_input(service, app.id, checked, run_dir, manifest)
@@ -87,17 +98,17 @@ async def new_run(
             outcome = await asyncio.to_thread(
                 tracked.record, service, app.id, result, checked.output_type, run_dir
             )
-    except BaseException:
+        size = (run_dir / input_file).stat().st_size
+        run = _record(
+            run_id, app.id, instance_id or app.default_instance, checked,
+            (input_type, input_file, size), output_type,
+        )
+        if outcome is not None:
+            _conclude_tracked(run, outcome)
+        service.store.insert_run(run)
+    except BaseException:  # e.g. disk full (507): no half-created run is left behind
         payloads.remove_quietly(run_dir)
         raise
-    size = (run_dir / input_file).stat().st_size
-    run = _record(
-        run_id, app.id, instance_id or app.default_instance, checked,
-        (input_type, input_file, size), output_type,
-    )
-    if outcome is not None:
-        _conclude_tracked(run, outcome)
-    service.store.insert_run(run)
     return run
 
 
@@ -237,7 +248,7 @@ def _store_input(
     """The run's input file in ``run_dir``: (input format, file name)."""
     if checked.inline is not None:
         return _write_inline(service.settings, checked.inline, run_dir, checked.input_type)
-    upload_id = str(checked.body.upload_id)
+    upload_id = check_path_id("upload_id", str(checked.body.upload_id))
     csv_app = manifest is not None and manifest.content_format == "csv-archive"
     archive = "csv-archive" if csv_app else "multi-file"
     return _take_upload(service, app_id, upload_id, run_dir, checked.input_type, archive)
@@ -246,7 +257,9 @@ def _store_input(
 def _write_inline(
     settings: ServiceSettings, inline: dict[str, Any], run_dir: Path, input_type: str | None
 ) -> tuple[str, str]:
-    data = json.dumps(inline, separators=(",", ":")).encode()
+    data = json.dumps(inline, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
     if len(data) > settings.max_inline_bytes:
         raise ApiProblem(
             413,
@@ -255,7 +268,9 @@ def _write_inline(
         )
     input_type = input_type or "json"
     input_file = payloads.input_file_name(input_type, gzipped=False)
-    (run_dir / input_file).write_bytes(data)
+    fd = os.open(run_dir / input_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     return input_type, input_file
 
 

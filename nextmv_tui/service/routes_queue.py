@@ -9,13 +9,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
+from nextmv_tui.cloud.models import QueueResponse
 from nextmv_tui.service import wire
 from nextmv_tui.service.deps import ServiceDep
+from nextmv_tui.service.openapi import answers
 
 router = APIRouter()
 
 
-@router.get("/v1/account/queue")
+@router.get("/v1/account/queue", responses=answers(QueueResponse))
 async def queue(service: ServiceDep) -> Response:
     email = service.settings.user_email
-    return JSONResponse({"runs": wire.queue_entries(service.store.active_rows(), email)})
+    rows = service.store.active_rows()
+    unsaved = service.scheduler.unsaved_ids
+    if unsaved:  # finished, but a full disk kept the store from saying so yet
+        rows = [row for row in rows if row[0] not in unsaved]
+    return JSONResponse({"runs": wire.queue_entries(rows, email)})

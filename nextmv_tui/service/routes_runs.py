@@ -8,18 +8,30 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from nextmv_tui.cloud.models import RunList
+from nextmv_tui.cloud.models import RunInformation, RunList, WireModel
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.service import listing, payloads, wire
 from nextmv_tui.service.api import ApiProblem, parse_object, read_body
 from nextmv_tui.service.deps import ApplicationDep, RunDep, ServiceDep
+from nextmv_tui.service.openapi import answers
 
 PREFIX = "/v1/applications/{app_id}/runs"
 
 router = APIRouter()
 
 
-@router.get(PREFIX)
+class CancelAnswer(WireModel):
+    """``PATCH …/cancel``: the run and its status after the cancel."""
+
+    id: str
+    status_v2: str
+
+
+class EmptyAnswer(WireModel):
+    """``DELETE …/runs/{id}``: ``{}``."""
+
+
+@router.get(PREFIX, responses=answers(RunList, 400, 404))
 async def list_runs(
     app: ApplicationDep,
     service: ServiceDep,
@@ -41,12 +53,12 @@ async def list_runs(
     ).to_wire()
 
 
-@router.get(PREFIX + "/{run_id}/metadata")
+@router.get(PREFIX + "/{run_id}/metadata", responses=answers(RunInformation, 400, 404))
 async def metadata(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     return wire.run_information(run, service.settings.user_email).to_wire()
 
 
-@router.put(PREFIX + "/{run_id}")
+@router.put(PREFIX + "/{run_id}", responses=answers(RunInformation, 400, 404))
 async def update(request: Request, run: RunDep, service: ServiceDep) -> dict[str, Any]:
     """Rename a run or change its description (the only fields Nextmv lets a run change)."""
     raw = parse_object(await read_body(request, 1024 * 1024, "request body"), "body")
@@ -70,7 +82,7 @@ async def update(request: Request, run: RunDep, service: ServiceDep) -> dict[str
     return wire.run_information(current, service.settings.user_email).to_wire()
 
 
-@router.patch(PREFIX + "/{run_id}/cancel")
+@router.patch(PREFIX + "/{run_id}/cancel", responses=answers(CancelAnswer, 400, 404, 409))
 async def cancel(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     if not RunStatus(run.status).is_cancelable or not await service.scheduler.cancel(run.id):
         current = service.store.get_run(run.id)
@@ -83,7 +95,7 @@ async def cancel(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     return {"id": run.id, "status_v2": current.status if current else "canceled"}
 
 
-@router.delete(PREFIX + "/{run_id}")
+@router.delete(PREFIX + "/{run_id}", responses=answers(EmptyAnswer, 400, 404))
 async def delete(run: RunDep, service: ServiceDep) -> dict[str, Any]:
     if RunStatus(run.status).is_cancelable:
         await service.scheduler.cancel(run.id)

@@ -9,19 +9,26 @@ insertion ``seq``), so nothing is lost on a crash; this class only holds the in-
 of runs it started. ``dispatch()`` is synchronous and runs on the event loop, so a slot is
 reserved (queued -> running in one conditional UPDATE) before any await: two dispatches can
 never over-fill a class, and a cancel racing a start is seen by whichever comes second.
+
+A full disk is a state, not a crash: a final status the store cannot write (``database or
+disk is full``) is kept in memory, shown to clients as if stored (``unsaved_final``), and
+written again every second until it succeeds; a dispatch that cannot mark a run running is
+retried the same way. Nothing stays ``running`` once space is freed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from nextmv_tui.service.appenv import Environments
 from nextmv_tui.service.executor import RunJob, RunOutcome, start_run
@@ -34,6 +41,9 @@ from nextmv_tui.service.store import RunRecord, Store
 log = logging.getLogger(__name__)
 
 INTERRUPTED_ERROR = "interrupted: service restarted"
+RETRY_INTERVAL = 1.0
+"""Seconds between attempts to store what a full disk refused (final statuses, dispatch)."""
+_STORAGE_ERRORS = (sqlite3.Error, OSError)
 
 
 class ExecutionLike(Protocol):
@@ -82,6 +92,9 @@ class Scheduler:
             Environments(settings.envs_dir, settings.env_build_timeout)
             if settings.app_envs else None
         )
+        self._unsaved: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._dispatch_blocked = False
+        self._retry_task: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -102,7 +115,7 @@ class Scheduler:
             stop_stale_run(run_dir, run.pid)
             ended = _last_activity(run_dir, run.started_at)
             append_log(run_dir, INTERRUPTED_ERROR)
-            self._store.finish(run.id, "failed", now=ended, error=INTERRUPTED_ERROR)
+            self._save_final(run.id, "failed", now=ended, error=INTERRUPTED_ERROR)
         return orphans
 
     async def shutdown(self) -> None:
@@ -112,6 +125,8 @@ class Scheduler:
         restarted" on the next start, exactly as after a crash.
         """
         self._closing = True
+        if self._retry_task is not None:
+            self._retry_task.cancel()
         slots = list(self._slots.values())
         grace = self._settings.cancel_grace
         await asyncio.gather(
@@ -139,9 +154,21 @@ class Scheduler:
     # --- dispatch ------------------------------------------------------------------------
 
     def dispatch(self) -> None:
-        """Start as many queued runs as the classes allow. Synchronous on purpose (see module)."""
+        """Start as many queued runs as the classes allow. Synchronous on purpose (see module).
+
+        A store that cannot be written (disk full) leaves the runs queued; dispatch is retried
+        every ``RETRY_INTERVAL`` until it can.
+        """
         if self._closing:
             return
+        try:
+            self._dispatch()
+        except _STORAGE_ERRORS as exc:
+            log.warning("cannot start queued runs (%s); retrying", exc)
+            self._dispatch_blocked = True
+            self._retry_later()
+
+    def _dispatch(self) -> None:
         for name, exec_class in self._settings.execution_classes.items():
             free = exec_class.concurrency - self.running_in(name)
             if free <= 0:
@@ -193,6 +220,8 @@ class Scheduler:
             output_format=run.output_format,
             environments=self.environments,
             canceled=slot.canceled,
+            environment=dict(self._settings.app_env),
+            max_log_bytes=self._settings.max_log_bytes,
         )
         try:
             execution = await start(job)
@@ -201,17 +230,20 @@ class Scheduler:
             return
         slot.execution = execution
         if execution.pid > 1:
-            self._store.set_pid(run.id, execution.pid)
+            try:
+                self._store.set_pid(run.id, execution.pid)
+            except _STORAGE_ERRORS as exc:  # only used to clean up after a crash
+                log.warning("run %s: pid not stored (%s)", run.id, exc)
         if slot.cancel_requested:
             await execution.cancel(self._settings.cancel_grace)
         outcome = await self._wait(execution, exec_class.max_duration)
         if self._closing and not slot.cancel_requested:
             return  # stopped by a service shutdown: recovered as interrupted on the next start
         if slot.cancel_requested:
-            self._store.finish(run.id, "canceled", now=time.time(), exit_code=outcome.exit_code)
+            self._save_final(run.id, "canceled", now=time.time(), exit_code=outcome.exit_code)
             return
         output_path = outcome.output_path
-        self._store.finish(
+        self._save_final(
             run.id,
             outcome.status,
             now=time.time(),
@@ -240,7 +272,56 @@ class Scheduler:
 
     def _fail(self, run_id: str, error: str) -> None:
         append_log(self._settings.runs_dir / run_id, error)
-        self._store.finish(run_id, "failed", now=time.time(), error=error)
+        self._save_final(run_id, "failed", now=time.time(), error=error)
+
+    # --- what a full disk refused ----------------------------------------------------------
+
+    def _save_final(self, run_id: str, status: str, **fields: Any) -> None:
+        """Store a run's final status; if the store cannot be written, keep it and retry."""
+        try:
+            self._store.finish(run_id, status, **fields)
+        except _STORAGE_ERRORS as exc:
+            log.warning("run %s: final status %s not stored yet (%s); retrying", run_id,
+                        status, exc)
+            self._unsaved[run_id] = (status, fields)
+            self._retry_later()
+
+    def unsaved_final(self, run: RunRecord) -> RunRecord:
+        """``run`` as clients must see it: with its final status even if not stored yet."""
+        pending = self._unsaved.get(run.id)
+        if pending is None or run.status not in ("queued", "running"):
+            return run
+        status, fields = pending
+        changes = {k: v for k, v in fields.items() if k != "now" and v is not None}
+        return dataclasses.replace(
+            run, status=status, finished_at=fields["now"], status_changed_at=fields["now"],
+            **changes,
+        )
+
+    @property
+    def unsaved_ids(self) -> frozenset[str]:
+        """Runs whose final status is known but not stored yet (not in the queue any more)."""
+        return frozenset(self._unsaved)
+
+    def _retry_later(self) -> None:
+        if self._retry_task is None or self._retry_task.done():
+            self._retry_task = asyncio.get_running_loop().create_task(
+                self._retry_storage(), name="retry storage"
+            )
+
+    async def _retry_storage(self) -> None:
+        while (self._unsaved or self._dispatch_blocked) and not self._closing:
+            await asyncio.sleep(RETRY_INTERVAL)
+            for run_id, (status, fields) in list(self._unsaved.items()):
+                try:
+                    self._store.finish(run_id, status, **fields)
+                except _STORAGE_ERRORS:
+                    break
+                self._unsaved.pop(run_id, None)
+                log.info("run %s: final status %s stored", run_id, status)
+            if self._dispatch_blocked and not self._unsaved:
+                self._dispatch_blocked = False
+                self.dispatch()
 
     # --- cancel --------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ class _Server(uvicorn.Server):
 
 def lock_data_dir(data_dir: Path) -> IO[str]:
     """Hold an exclusive lock on ``data_dir/service.lock`` for the life of the process."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle = (data_dir / "service.lock").open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -67,6 +67,9 @@ def serve(settings: ServiceSettings, announce: Announce | None = None) -> None:
     """Block serving until SIGINT/SIGTERM. Raises ``ServiceStartError`` if it cannot start."""
     from nextmv_tui.service.app import create_app
 
+    # Private by default: every file and folder the service (and its apps) creates is its
+    # owner's alone (0600/0700) whatever the umask it was started with.
+    os.umask(0o077)
     lock = lock_data_dir(settings.data_dir)
     try:
         try:
@@ -147,12 +150,19 @@ def _write_service_file(
         "pid": os.getpid(),
         "tls": settings.tls,
         "cert": str(cert) if cert else None,
-        "api_key_file": None if settings.api_key else str(settings.api_key_path),
+        "api_key_file": _key_file(settings),
         "started_at": time.time(),
     }
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _key_file(settings: ServiceSettings) -> str | None:
+    """Where a local client (the launcher) can read the key; None when it was given inline."""
+    if settings.api_key_file is not None:
+        return str(Path(settings.api_key_file).expanduser().resolve())
+    return None if settings.api_key else str(settings.api_key_path)
 
 
 def _remove_service_file(path: Path) -> None:

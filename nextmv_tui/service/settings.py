@@ -6,6 +6,7 @@ else reads the environment, so a test can run several services side by side.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import re
@@ -19,7 +20,11 @@ DEFAULT_PORT = 8765
 DEFAULT_CONCURRENCY = 2
 DEFAULT_MAX_DURATION = 3600.0
 DEFAULT_CLASS = "local"
+DEFAULT_MAX_LOG_BYTES = 256 * 1024 * 1024
+"""Per-run log cap (``serve --max-log-mb``): the log stops there with a note; the run goes on."""
 API_KEY_FILE = "api_key"
+PART_SUFFIX = ".part"
+"""Suffix of a file being written (an upload); one left behind by a crash is removed."""
 SERVICE_FILE = "service.json"
 
 CLOUD_CLASS_RE = re.compile(r"^\d+c\d+(?:\.\d+)?(?:gb|mb)(?:\d+(?:\.\d+)?[hms])?$")
@@ -73,6 +78,12 @@ class ServiceSettings:
     app_envs: bool = True
     """Build a virtualenv per ``python.pip-requirements`` (False: ``--no-app-envs``)."""
     env_build_timeout: float = 900.0
+    max_log_bytes: int | None = DEFAULT_MAX_LOG_BYTES
+    """Most bytes of log stored per run (None: no cap)."""
+    app_env: dict[str, str] = field(default_factory=dict)
+    """Variables every app gets on top of the allowlist (``serve --app-env``)."""
+    api_key_file: Path | None = None
+    """Where ``api_key`` was read from (``--api-key-file``), advertised in service.json."""
     execution_classes: dict[str, ExecutionClass] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -137,14 +148,36 @@ class ServiceSettings:
         return self.data_dir / "tls"
 
     def prepare_dirs(self) -> None:
+        """Create the data dir private to its owner, and tidy what a crash left.
+
+        Whatever the umask: the data dir, ``runs/`` and ``uploads/`` are 0700 and the files
+        at the top of the data dir (database, WAL, key, service files) 0600, which also
+        tightens a data dir made by an older version. Partial uploads (``*.part``) left by a
+        killed service are removed.
+        """
         for path in (self.data_dir, self.runs_dir, self.uploads_dir):
-            path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _chmod(path, 0o700)
+        for entry in os.scandir(self.data_dir):
+            if entry.is_file(follow_symlinks=False):
+                _chmod(Path(entry.path), 0o600)
+        for entry in os.scandir(self.uploads_dir):
+            if entry.name.endswith(PART_SUFFIX) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
 
     def resolve_api_key(self) -> str:
         """The explicit key, else the stored one, else a new one written with mode 0600."""
         if self.api_key:
             return self.api_key
         return load_or_create_api_key(self.api_key_path)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    """Set ``mode`` on a path we own; another user's file (or a read-only one) is left."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_mode & 0o777 != mode:
+            os.chmod(path, mode)
 
 
 def load_or_create_api_key(path: Path) -> str:
@@ -156,7 +189,7 @@ def load_or_create_api_key(path: Path) -> str:
     if key:
         return key
     key = "nxl-" + secrets.token_urlsafe(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from nextmv_tui.service.faults import DISK_FULL_ERROR, is_disk_full
 from nextmv_tui.service.manifest import AppManifest, ManifestError
 from nextmv_tui.service.payloads import link_or_copy
 
@@ -63,6 +64,8 @@ def prepare_work_dir(manifest: AppManifest, work: Path) -> None:
         try:
             shutil.copy2(manifest.root / relative, target)
         except OSError as exc:
+            if is_disk_full(exc):
+                raise SetupError(f"{DISK_FULL_ERROR}: cannot copy the app to run it") from None
             raise SetupError(f"app files missing: cannot copy {relative!r}: {exc}") from None
     try:
         shutil.copy2(manifest.manifest_path, work / "app.yaml")
@@ -129,8 +132,12 @@ def collect_stdout(
     stdout = run_dir / "stdout"
     size = stdout.stat().st_size
     value = _parse_json_file(stdout)
+    if value is _TOO_DEEP:  # valid or not, too deep to parse here: judge by its ends
+        value, parsable = None, False
+    else:
+        parsable = size <= MAX_PARSED_OUTPUT
     is_json = output_format != "text" and (
-        value is not None if size <= MAX_PARSED_OUTPUT else _sniff_json(stdout)
+        value is not None if parsable else _sniff_json(stdout)
     )
     target = run_dir / ("output.json" if is_json else "output.txt")
     link_or_copy(stdout, target)
@@ -199,14 +206,21 @@ def _section(
     return None
 
 
+_TOO_DEEP = object()
+"""What ``_parse_json_file`` returns for JSON nested deeper than the parser's recursion."""
+
+
 def _parse_json_file(path: Path) -> Any:
-    """The file's JSON value; None when it is missing, too big to parse or not JSON."""
+    """The file's JSON value; None when it is missing, too big to parse or not JSON;
+    ``_TOO_DEEP`` when it is nested too deep to parse here."""
     try:
         if path.stat().st_size > MAX_PARSED_OUTPUT:
             return None
         return json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
+    except RecursionError:
+        return _TOO_DEEP
 
 
 def _sniff_json(path: Path) -> bool:

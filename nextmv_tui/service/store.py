@@ -9,7 +9,9 @@ The tables are defined, and upgraded at open, by ``schema.py``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -118,11 +120,21 @@ def _run_values(run: RunRecord) -> tuple[Any, ...]:
     return tuple(values.values())
 
 
+def _private_files(db_path: Path) -> None:
+    """The database 0600 before SQLite opens it: its WAL and SHM files take the database's
+    mode, so all three stay private whatever the umask (the WAL holds upload tokens)."""
+    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):  # missing, or not ours to change
+            os.chmod(f"{db_path}{suffix}", 0o600)
+
+
 class Store:
     """Thread-safe access to ``runs.db``; every method is one short transaction."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_files(path)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         try:

@@ -221,19 +221,30 @@ def statistics_summary(stats: dict[str, Any] | None) -> StatisticsSummary | None
     return StatisticsSummary(status="success", indicators=indicators)
 
 
-_ISO_CACHE: dict[float, str] = {}
+ISO_CACHE_GENERATION = 20_000
+"""Timestamps per cache generation: two generations (at most 40,000 texts, ~5 MB) hold
+every timestamp of a queue of up to 10,000 runs."""
+
+_iso_recent: dict[float, str] = {}
+_iso_older: dict[float, str] = {}
 
 
 def _iso(value: float) -> str:
     """Same text as the models' datetime serialiser (RFC 3339, milliseconds, ``Z``).
 
-    Cached: a run's timestamps never change and the queue re-sends them every poll.
+    Cached: a run's timestamps never change and the queue re-sends them every poll. The
+    cache has two generations: when the recent one is full it becomes the older one and the
+    previous older one is dropped, so timestamps still in the queue stay cached while those of
+    runs long gone are forgotten. (A single cache cleared at 200,000 entries grew by every
+    run's timestamps for hours: the slow RSS growth under churn.)
     """
-    text = _ISO_CACHE.get(value)
+    global _iso_recent, _iso_older
+    text = _iso_recent.get(value)
     if text is None:
-        if len(_ISO_CACHE) > 200_000:
-            _ISO_CACHE.clear()
-        text = _ISO_CACHE[value] = format_epoch(value)
+        text = _iso_older.get(value) or format_epoch(value)
+        if len(_iso_recent) >= ISO_CACHE_GENERATION:
+            _iso_older, _iso_recent = _iso_recent, {}
+        _iso_recent[value] = text
     return text
 
 

@@ -42,6 +42,8 @@ def classify(error: BaseException, endpoint: str, source: str) -> Failure:
             "SSL_CERT_FILE) to its CA file; for a local service started with --tls that is "
             "DATA_DIR/tls/cert.pem"
         ))
-    retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+    if isinstance(error, RateLimitedError):  # a 429 is no server error
+        return Failure("limited", text, error.retry_after)
+    retry_after = None
     reachable = isinstance(error, (ServerError, MalformedResponseError, ApiError))
     return Failure("error" if reachable else "offline", text, retry_after)

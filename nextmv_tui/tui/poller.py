@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Phase = Literal["idle", "waiting", "due", "in_flight"]
-ConnectionState = Literal["connecting", "online", "offline", "error", "auth", "tls"]
+ConnectionState = Literal["connecting", "online", "offline", "error", "limited", "auth", "tls"]
 """``error``: the server answers, but badly (5xx, malformed JSON); ``offline``: no answer."""
-FailureKind = Literal["offline", "error", "auth", "tls"]
+FailureKind = Literal["offline", "error", "limited", "auth", "tls"]
+"""``limited``: a 429 (the server is up and says to slow down: never "server error")."""
 
 MIN_DELAY = 0.01
 """Shorter waits are decided as "now" (never arm a timer of ~0 s)."""

@@ -271,3 +271,55 @@ def test_nan_inside_a_string_is_accepted(tmp_path: Path):
     path = tmp_path / "ok.json"
     path.write_text('{"a": "NaN", "b": "say \\"Infinity\\""}')
     assert package_input(path).inline == {"a": "NaN", "b": 'say "Infinity"'}
+
+
+def test_inline_limit_counts_utf8_bytes(tmp_path: Path):
+    """4.2 MB of UTF-8 text is inline (it was counted ASCII-escaped: 12.6 MB, uploaded)."""
+    path = tmp_path / "accents.json"
+    document = {"text": "é" * 2_100_000}
+    path.write_text(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+                    encoding="utf-8")
+    packaged = package_input(path)
+    assert packaged.inline is not None
+    assert packaged.size == len(path.read_bytes())
+
+
+def test_directory_walk_stops_at_the_file_count_bound(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(packaging, "MAX_DIR_FILES", 50)
+    root = tmp_path / "many"
+    for folder in range(20):
+        (root / f"d{folder}").mkdir(parents=True)
+        for index in range(20):
+            (root / f"d{folder}" / f"f{index}.txt").write_text("x")
+    error = refused(root, "more than 50 files")
+    assert str(root) in str(error)
+
+
+def test_directory_walk_stops_as_soon_as_the_size_bound_is_passed(tmp_path: Path, monkeypatch):
+    """The size is checked while walking: the walk never reaches the unreadable folder that
+    comes after the bound was passed (it would raise 'cannot list')."""
+    monkeypatch.setattr(packaging, "MAX_PAYLOAD_BYTES", 1000)
+    root = tmp_path / "big"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "blob.txt").write_bytes(b"x" * 2000)
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def walk(top, **kwargs):
+        for item in real_walk(top, **kwargs):
+            walked.append(item[0])
+            yield item
+
+    monkeypatch.setattr(packaging.os, "walk", walk)
+    for index in range(5):
+        (root / f"z{index}").mkdir()
+    refused(root, "more than 1000 B of files")
+    assert not any(Path(folder).name.startswith("z") for folder in walked)
+
+
+def test_directory_walk_stops_at_the_folder_bound(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(packaging, "MAX_DIR_FOLDERS", 30)
+    root = tmp_path / "deep"
+    for index in range(40):
+        (root / f"d{index:02d}").mkdir(parents=True)
+    refused(root, "more than 30 folders")

@@ -16,6 +16,12 @@ NAPPER_APP = APPS / "napper"
 """json app ``napper``: -duration seconds of "tick N" logs, with a child process."""
 SHOUT_APP = APPS / "shout"
 """text app ``shout``: stdout is its stdin upper-cased (a non-JSON output)."""
+ESCAPER_APP = APPS / "escaper"
+"""json app ``escaper``: leaves a grandchild in its own session (pid in ``-pidfile``)."""
+CHATTER_APP = APPS / "chatter"
+"""json/text app ``chatter``: ``-log_mb`` MiB of log lines, a ``-output_mb`` MiB output."""
+ENVDUMP_APP = APPS / "envdump"
+"""json app ``envdump``: its output is the environment (and umask) it was started with."""
 FINAL = ("succeeded", "failed", "canceled")
 
 KNAPSACK_INPUT = {
@@ -123,6 +129,23 @@ def create_run(client: httpx.Client, app: str, body: dict[str, Any]) -> str:
     response = client.post(f"/v1/applications/{app}/runs", json=body)
     assert response.status_code == 200, response.text
     return str(response.json()["run_id"])
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (Linux ``/proc``)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 :].split()[0] != b"Z"
+
+
+def rss_peak_mib(pid: int) -> float:
+    """Peak resident memory of ``pid`` so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmHWM for pid {pid}")
 
 
 def log_text(client: httpx.Client, app: str, run_id: str) -> str:

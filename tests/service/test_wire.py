@@ -36,3 +36,39 @@ def test_queue_entries_equal_the_wire_model(tmp_path: Path) -> None:
         assert QueuedRun.model_validate(entry).to_wire() == entry
         assert wire.queued_run(records[entry["id"]], "local@nextmv-tui").to_wire() == entry
         SdkQueuedRun.from_dict(entry)  # and the official SDK accepts it
+
+
+def test_timestamp_cache_is_bounded() -> None:
+    """The cache behind the queue's timestamps forgets runs long gone (it grew with every run
+    for hours: the slow RSS growth under churn) but keeps what the queue re-sends."""
+    base = 1_700_000_000.0
+    hot = [base + i for i in range(100)]
+    for step in range(5 * wire.ISO_CACHE_GENERATION // 1000):
+        for value in hot:
+            wire._iso(value)
+        for i in range(1000):
+            wire._iso(base + 10_000 + step * 1000 + i)
+    assert len(wire._iso_recent) + len(wire._iso_older) <= 2 * wire.ISO_CACHE_GENERATION
+    assert all(value in wire._iso_recent or value in wire._iso_older for value in hot)
+    assert wire._iso(hot[0]) == QueuedRun.model_validate(
+        {"id": "r", "created_at": hot[0]}).to_wire()["created_at"]
+
+
+def test_download_tokens_hold_no_state_and_refuse_forgery(tmp_path: Path) -> None:
+    from nextmv_tui.service import payloads
+
+    presigner = payloads.Presigner(ttl=900, root=tmp_path)
+    token = presigner.issue(tmp_path / "runs" / "run-a" / "output.txt", "application/gzip",
+                            "output.txt")
+    assert vars(presigner).keys() == {"_ttl", "_root", "_key"}  # nothing per token
+    entry = presigner.resolve(token)
+    assert entry is not None and entry.path == tmp_path / "runs" / "run-a" / "output.txt"
+    assert entry.wrap_as == "output.txt" and entry.media_type == "application/gzip"
+    assert str(tmp_path) not in token  # the URL names no server path
+    payload, _, signature = token.partition(".")
+    forged = payloads._b64(b'["../../etc/passwd","application/json",null,9999999999]')
+    for bad in (forged + "." + signature, payload + ".AAAA", "x", "", payload + "."):
+        assert presigner.resolve(bad) is None
+    assert payloads.Presigner(ttl=900, root=tmp_path).resolve(token) is None  # other key
+    expired = payloads.Presigner(ttl=-1, root=tmp_path)
+    assert expired.resolve(expired.issue(tmp_path / "f", "x")) is None

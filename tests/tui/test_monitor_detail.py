@@ -85,7 +85,7 @@ async def test_failed_run_shows_its_error(make_local_service):
             await asyncio.to_thread(service.start)
             await wait_until(pilot, lambda: app.store.rows[bad].status == RunStatus.FAILED, 30)
             await wait_until(pilot, lambda: "Error" in info_text(app), 10)
-            assert "No output" in app.main.detail.output_text()
+            await wait_until(pilot, lambda: "No output" in app.main.detail.output_text(), 10)
             assert app.main.check_action("cancel_run", ()) is None, "cancel greyed out once final"
 
 

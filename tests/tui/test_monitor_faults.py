@@ -127,6 +127,8 @@ class ScriptedApi:
             return httpx.Response(503, json={"error": "maintenance"})
         if step == "500":
             return httpx.Response(500, content=b"<html>oops</html>")
+        if step == "429":
+            return httpx.Response(429, json={"error": "slow down"}, headers={"Retry-After": "0"})
         if step == "reset":
             raise httpx.ReadError("connection reset by peer", request=request)
         if step == "stall":
@@ -155,6 +157,19 @@ async def test_malformed_5xx_reset_stall_and_unknown_status_never_crash():
         assert app.main.table.has_run("run-1"), "data from before the faults is kept"
         assert app.is_running
         assert app.store.rows["run-1"].status_word in ("unknown", "running")
+
+
+async def test_429_is_rate_limited_not_a_server_error():
+    api = ScriptedApi(["good"] + ["429"] * 12)
+    config = ClientConfig(endpoint="http://fake.invalid", api_key="k", profile="fake")
+    settings = Settings(config=config, refresh=0.5, transport=httpx.MockTransport(api),
+                        request_timeout=0.3, max_backoff=1.0)
+    app = make_app(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.queue.connection == "limited", 30, message="a 429")
+        assert "rate limited" in header(app)
+        assert "server error" not in header(app)
+        await wait_until(pilot, lambda: app.queue.connection == "online", 60, message="recovery")
 
 
 async def test_offline_header_counts_down(local_service):

@@ -16,7 +16,7 @@ from nextmv_tui.tui.format import format_age, safe, utc_stamp
 from nextmv_tui.tui.poller import ConnectionState
 from nextmv_tui.tui.widgets.queue_table import STATUS_GLYPHS
 
-PROBLEM_STATES = ("offline", "error", "auth", "tls")
+PROBLEM_STATES = ("offline", "error", "limited", "auth", "tls")
 
 
 def _interval(seconds: float) -> str:
@@ -95,7 +95,7 @@ def _append_state(text: Text, info: HeaderInfo) -> None:
     elif info.state == "tls":
         text.append("✘ TLS certificate not trusted", style="bold")
     else:
-        word = "server error" if info.state == "error" else "offline"
+        word = {"error": "server error", "limited": "rate limited"}.get(info.state, "offline")
         text.append(f"✘ {word}", style="bold")
         if info.failing_since is not None:
             text.append(f" since {utc_stamp(info.failing_since, date=False)}", style="bold")
