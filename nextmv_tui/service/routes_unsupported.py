@@ -12,12 +12,16 @@ from typing import Any, NoReturn
 from fastapi import APIRouter
 
 from nextmv_tui.service.api import ApiProblem
+from nextmv_tui.service.openapi import answers
 
 router = APIRouter()
 
 _ANY: dict[str, Any] = {
     "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"], "response_model": None,
+    "responses": answers(None, 400, 404, what="Never: every request is refused with 400"),
 }
+_HIDDEN: dict[str, Any] = {**_ANY, "include_in_schema": False}
+"""The catch-all sub-paths: refused the same way, left out of ``/openapi.json``."""
 _LOCAL = "not supported by the local service"
 
 
@@ -26,17 +30,17 @@ def _refuse(feature: str) -> NoReturn:
 
 
 @router.api_route("/v1/applications/{app_id}/inputs", **_ANY)
-@router.api_route("/v1/applications/{app_id}/inputs/{rest:path}", **_ANY)
-async def managed_inputs() -> NoReturn:
+@router.api_route("/v1/applications/{app_id}/inputs/{rest:path}", **_HIDDEN)
+async def managed_inputs(app_id: str) -> NoReturn:
     _refuse("managed inputs (v1/applications/{app}/inputs)")
 
 
 @router.api_route("/v1/applications/{app_id}/runs/{run_id}/assets", **_ANY)
-@router.api_route("/v1/applications/{app_id}/runs/{run_id}/assets/{rest:path}", **_ANY)
-async def run_assets() -> NoReturn:
+@router.api_route("/v1/applications/{app_id}/runs/{run_id}/assets/{rest:path}", **_HIDDEN)
+async def run_assets(app_id: str, run_id: str) -> NoReturn:
     _refuse("run assets")
 
 
 @router.api_route("/v1/applications/{app_id}/runs/{run_id}/ensemble", **_ANY)
-async def ensemble_detail() -> NoReturn:
+async def ensemble_detail(app_id: str, run_id: str) -> NoReturn:
     _refuse("ensemble runs")
