@@ -1,18 +1,19 @@
 """Pure formatting for display, Textual-free: sanitized text, sizes, durations, statistics,
 previews and the detail pane's information block.
 
-``clean`` is the one place untrusted text (run names, descriptions, IDs, emails, options,
-log lines, error messages, outputs, statistics labels, app IDs) is made safe for a terminal:
-control characters and escape sequences are replaced by visible stand-ins (ESC -> ``␛``,
-C1 and bidi controls -> ``\\x9b`` / ``\\u202e``), so a run named ``"\\x1b]2;X\\x1b\\\\"`` can
-neither set the terminal title nor blank the screen. ``safe`` returns a ``rich.text.Text``:
-data is never parsed as Rich markup (``[bold]`` in a name stays literal text).
+``clean``/``safe`` are the monitor's thin wrappers over ``cloud.text.sanitize``, the one
+implementation shared with the headless commands: every untrusted text (run names,
+descriptions, IDs, emails, options, log lines, error messages, outputs, statistics labels,
+app IDs) goes through them. Colour codes are dropped and every other control character is
+shown as a visible stand-in (ESC -> ``␛``, C1 and bidi controls -> ``\\x9b`` /
+``\\u202e``), so a run named ``"\\x1b]2;X\\x1b\\\\"`` can neither set the terminal
+title nor blank the screen. ``safe`` returns a ``rich.text.Text``: data is never parsed as
+Rich markup (``[bold]`` in a name stays literal text).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.text import sanitize
 from nextmv_tui.cloud.units import human_bytes, utc_stamp
 
 if TYPE_CHECKING:
@@ -35,39 +37,14 @@ PREVIEW_MAX_LINES = 400
 PREVIEW_MAX_CHARS = 40_000
 STATS_SHOWN = 14
 
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
-)
-_UNSAFE_MULTILINE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
-)
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # control pictures: ␛ for ESC, ␇ for BEL, ...
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
 
 def clean(text: str, *, multiline: bool = False) -> str:
-    """``text`` with every control character replaced visibly; newlines kept (and tabs as
-    spaces) only when ``multiline``."""
-    if multiline:
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")
-        if "\t" in text:
-            text = text.expandtabs(4)
-        pattern = _UNSAFE_MULTILINE
-    else:
-        if "\t" in text:
-            text = text.replace("\t", " ")
-        pattern = _UNSAFE
-    if pattern.search(text) is None:
-        return text
-    return pattern.sub(_visible, text)
+    """``text`` made terminal-safe by ``cloud.text.sanitize`` (the one rule: colour codes
+    dropped, every other control shown as a stand-in); newlines kept only when
+    ``multiline``, where tabs are also expanded (4 columns) for the panes."""
+    if multiline and "\t" in text:
+        text = text.expandtabs(4)
+    return sanitize(text, keep_newlines=multiline)
 
 
 def safe(text: str, style: str = "", *, multiline: bool = False) -> Text:
@@ -242,3 +219,4 @@ def output_summary(info: RunInformation) -> str | None:
             "Press w to save it to a file."
         )
     return None
+
