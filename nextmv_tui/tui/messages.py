@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.message import Message
 
+from nextmv_tui.cloud.history_fetch import HistoryEvent
 from nextmv_tui.cloud.models import QueuedRun, RunInformation
 
 
@@ -102,3 +103,10 @@ class DemoSubmitted(Message):
     run_id: str
     app_id: str
     name: str
+
+
+@dataclass
+class HistoryArrived(Message):
+    """An event of the run history's fetcher (runs listed, a problem, the launch load done)."""
+
+    event: HistoryEvent

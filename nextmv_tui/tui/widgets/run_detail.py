@@ -30,6 +30,7 @@ from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.follow import DEBOUNCE, Plan, RunFollow
 from nextmv_tui.tui.format import (
+    DetailExtras,
     clean,
     format_age,
     human_bytes,
@@ -42,7 +43,9 @@ from nextmv_tui.tui.format import (
 from nextmv_tui.tui.messages import DetailFailed, DetailFetched
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.state import RunRow
+from nextmv_tui.tui.statistics import objective_series
 from nextmv_tui.tui.timers import PollTimer
+from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.client import NextmvClient
@@ -65,10 +68,13 @@ class RunDetail(Vertical):
         clock: Callable[[], datetime],
         monotonic: Callable[[], float],
         max_backoff: float = 30.0,
+        extras: Callable[[RunRow | None], DetailExtras] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._get_client = client
+        self._extras = extras or (lambda _row: DetailExtras())
+        self._plotted: RunInformation | None = None
         self._clock = clock
         self._monotonic = monotonic
         self._config = PollerConfig(DETAIL_RETRY.interval, max_backoff=max_backoff,
@@ -95,6 +101,7 @@ class RunDetail(Vertical):
         self._log_view = Log(max_lines=LOG_MAX_LINES, auto_scroll=True, id="detail-log")
         self._output_view = Static("", id="detail-output")
         yield self._status
+        self._plot = ObjectivePlot(id="detail-plot")
         with Horizontal(id="detail-body"):
             with VerticalScroll(id="detail-info-scroll"):
                 yield self._info_view
@@ -104,9 +111,14 @@ class RunDetail(Vertical):
                 yield Static("Output", classes="pane-title", id="detail-output-title")
                 with VerticalScroll(id="detail-output-scroll"):
                     yield self._output_view
+            with Vertical(id="detail-plot-box"):
+                yield Static("Objective over time", classes="pane-title",
+                             id="detail-plot-title")
+                yield self._plot
 
     def on_mount(self) -> None:
         self._status.display = False
+        self.query_one("#detail-plot-box").display = False
 
     # --- driven by the screen --------------------------------------------------------------
 
@@ -320,7 +332,8 @@ class RunDetail(Vertical):
         return self._as_of if self.frozen and self._as_of is not None else self._clock()
 
     def render_info(self) -> RenderableType:
-        return render_info(self._row, self._info, self._counter_now(), frozen=self.frozen)
+        return render_info(self._row, self._info, self._counter_now(), frozen=self.frozen,
+                           extras=self._extras(self._row))
 
     def _render_info(self) -> None:
         now = self._counter_now()
@@ -328,16 +341,33 @@ class RunDetail(Vertical):
         signature = (
             self._info.model_dump_json() if self._info else None,
             self._row.status_word if self._row else None, self.run_id, self.frozen,
+            self._extras(self._row), self._row.objective if self._row else None,
             format_age((now - since).total_seconds()) if since else "",
             format_age((now - self._info.metadata.created_at).total_seconds())
             if self._info else "",
         )
         if signature == self._signature:
             return  # the per-second tick changed nothing visible
-        same_shape = signature[:4] == self._signature[:4]
+        same_shape = signature[:6] == self._signature[:6]
         self._signature = signature
         # Only the ages changed: same number of lines, so no layout pass is needed.
         self._info_view.update(self.render_info(), layout=not same_shape)
+        self._render_plot()
+
+    def _render_plot(self) -> None:
+        """The objective over time, when the run's statistics carry a series."""
+        if self._info is self._plotted:
+            return
+        self._plotted = self._info
+        stats = self._info.metadata.statistics if self._info is not None else None
+        series = objective_series(stats) if stats else None
+        self._plot.show(series)
+        self.query_one("#detail-plot-box").display = series is not None
+
+    @property
+    def plotted(self) -> bool:
+        """A series is plotted (tests, screenshots)."""
+        return self._plot.series is not None
 
     def status_text(self) -> str:
         """The pane's one status line: an error, stale data, or nothing."""
