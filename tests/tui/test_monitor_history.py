@@ -249,3 +249,28 @@ def _text(renderable: Any) -> str:
     console = Console(width=80, record=True, color_system=None)
     console.print(renderable)
     return console.export_text()
+
+
+async def test_columns_drop_and_come_back_with_the_terminal_width(make_inprocess_service):
+    service = await make_inprocess_service(concurrency=0)
+    async with client_for(service) as client:
+        ids = [await client.create_run("knapsack", knapsack_request(name=f"run {i}"))
+               for i in range(5)]
+    app = app_for(service)
+    async with app.run_test(size=(220, 40)) as pilot:
+        table = app.main.table
+        await wait_until(pilot, lambda: all(table.has_run(r) for r in ids), 20)
+        app.main.select_run(ids[2])
+        wide = table.shown_columns
+        assert {"pos", "priority", "user", "version"} <= set(wide)
+        assert "batch" not in wide, "no run has a batch: the column is left out"
+        await pilot.resize_terminal(90, 30)
+        await wait_until(pilot, lambda: table.shown_columns != wide, 5)
+        narrow = table.shown_columns
+        assert narrow[:2] == ("status", "id") and "version" not in narrow
+        assert [c for c in wide if c in narrow] == list(narrow), "display order kept"
+        assert table.key_at_cursor() == ids[2], "the selection survives the rebuild"
+        assert table.row_count == len(app.store)
+        await pilot.resize_terminal(220, 40)
+        await wait_until(pilot, lambda: table.shown_columns == wide, 5)
+        assert table.key_at_cursor() == ids[2]
