@@ -58,10 +58,11 @@ def is_number(value: Any) -> bool:
 
 
 def number(value: float) -> str:
-    """A statistic's number, short: integers as such, else up to 6 significant digits."""
+    """A statistic's number: integers as such, else up to 10 significant digits (the
+    objective reads the same here as in the Objective row)."""
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
-    return f"{value:.6g}"
+    return f"{value:.10g}"
 
 
 def _scalar(value: Any) -> str:
