@@ -318,8 +318,10 @@ class RunDetail(Vertical):
 
     @property
     def frozen(self) -> bool:
-        """Live counters stop: the data is stale (a failing link or overdue polls)."""
-        return self._as_of is not None and (self._queue_stale or self.poller.is_stale())
+        """Live counters stop: the data is stale (a failing link or overdue polls). A final
+        run's poller has stopped on purpose: its data cannot go out of date."""
+        own = self.poller.is_stale() and not self.poller.stopped
+        return self._as_of is not None and (self._queue_stale or own)
 
     def output_text(self) -> str:
         return self._output[0] if self._output else ""
