@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rich.console import RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from nextmv_tui.cloud.client import NextmvClient
 
 LOG_MAX_LINES = 1000
+PLOT_MIN_WIDTH = 120
+"""A narrower pane shows no plot (the statistics table summarises the series)."""
 CACHE_SIZE = 64
 DETAIL_RETRY = PollerConfig(interval=1.0, jitter=0.2)
 """Retries of a failing detail poll: 1, 2, 4 ... s (capped), with jitter."""
@@ -75,6 +77,7 @@ class RunDetail(Vertical):
         self._get_client = client
         self._extras = extras or (lambda _row: DetailExtras())
         self._plotted: RunInformation | None = None
+        self._wide = True
         self._clock = clock
         self._monotonic = monotonic
         self._config = PollerConfig(DETAIL_RETRY.interval, max_backoff=max_backoff,
@@ -362,14 +365,21 @@ class RunDetail(Vertical):
             return
         self._plotted = self._info
         stats = self._info.metadata.statistics if self._info is not None else None
-        series = objective_series(stats) if stats else None
-        self._plot.show(series)
-        self.query_one("#detail-plot-box").display = series is not None
+        self._plot.show(objective_series(stats) if stats else None)
+        self._show_plot_box()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._wide = event.size.width >= PLOT_MIN_WIDTH
+        self._show_plot_box()
+
+    def _show_plot_box(self) -> None:
+        box = self.query_one("#detail-plot-box")
+        box.display = self._plot.series is not None and self._wide
 
     @property
     def plotted(self) -> bool:
         """A series is plotted (tests, screenshots)."""
-        return self._plot.series is not None
+        return self._plot.series is not None and self._wide
 
     def status_text(self) -> str:
         """The pane's one status line: an error, stale data, or nothing."""
