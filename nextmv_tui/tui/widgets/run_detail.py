@@ -45,10 +45,11 @@ from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.state import RunRow
 from nextmv_tui.tui.statistics import objective_series
 from nextmv_tui.tui.timers import PollTimer
-from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.client import NextmvClient
+    from nextmv_tui.tui.statistics import Series
+    from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
 
 LOG_MAX_LINES = 1000
 PLOT_MIN_WIDTH = 120
@@ -104,7 +105,9 @@ class RunDetail(Vertical):
         self._log_view = Log(max_lines=LOG_MAX_LINES, auto_scroll=True, id="detail-log")
         self._output_view = Static("", id="detail-output")
         yield self._status
-        self._plot = ObjectivePlot(id="detail-plot")
+        self._plot: ObjectivePlot | None = None
+        """Mounted with the first series (plotext is imported then, not at launch)."""
+        self._series: Series | None = None
         with Horizontal(id="detail-body"):
             with VerticalScroll(id="detail-info-scroll"):
                 yield self._info_view
@@ -117,7 +120,6 @@ class RunDetail(Vertical):
             with Vertical(id="detail-plot-box"):
                 yield Static("Objective over time", classes="pane-title",
                              id="detail-plot-title")
-                yield self._plot
 
     def on_mount(self) -> None:
         self._status.display = False
@@ -365,7 +367,14 @@ class RunDetail(Vertical):
             return
         self._plotted = self._info
         stats = self._info.metadata.statistics if self._info is not None else None
-        self._plot.show(objective_series(stats) if stats else None)
+        self._series = objective_series(stats) if stats else None
+        if self._plot is None and self._series is not None:
+            from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
+
+            self._plot = ObjectivePlot(id="detail-plot")
+            self.query_one("#detail-plot-box").mount(self._plot)
+        if self._plot is not None:
+            self._plot.show(self._series)
         self._show_plot_box()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -374,12 +383,12 @@ class RunDetail(Vertical):
 
     def _show_plot_box(self) -> None:
         box = self.query_one("#detail-plot-box")
-        box.display = self._plot.series is not None and self._wide
+        box.display = self._series is not None and self._wide
 
     @property
     def plotted(self) -> bool:
         """A series is plotted (tests, screenshots)."""
-        return self._plot.series is not None and self._wide
+        return self._plot is not None and self._plot.series is not None and self._wide
 
     def status_text(self) -> str:
         """The pane's one status line: an error, stale data, or nothing."""
