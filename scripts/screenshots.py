@@ -12,6 +12,13 @@ state is on screen at once (succeeded, failed, canceled, running, queued) and sa
 - submit-upload.svg   the submit modal while a large file uploads (throttled to ~8 MiB/s)
 - cancel-confirm.svg  the cancel confirmation
 - help.svg            the help screen
+- history.svg         runs that finished before the monitor started (run history), with
+                      the objective, duration and batch columns
+- objective-plot.svg  a finished routing run: key results, statistics, objective plotted
+
+Before the monitor starts, a few runs are made and left to finish (routing runs of a batch
+experiment, knapsack runs, one failing): only the run history can list them.
+``--only history.svg,objective-plot.svg`` writes just those (the scenario stops after them).
 
 The API key is checked to be absent from every SVG; the script fails if it is not.
 Takes about a minute; needs nothing but the project's virtualenv.
@@ -147,13 +154,22 @@ def write_large_input(path: Path, megabytes: int) -> None:
 
 
 class Shooter:
-    def __init__(self, app: NextmvTuiApp, out: Path, secret: str) -> None:
+    def __init__(self, app: NextmvTuiApp, out: Path, secret: str,
+                 only: set[str] | None = None) -> None:
         self.app = app
         self.out = out
         self.secret = secret
         self.saved: list[Path] = []
+        self.only = only
+
+    @property
+    def done(self) -> bool:
+        """Every screenshot asked for with ``--only`` is saved."""
+        return self.only is not None and self.only <= {p.name for p in self.saved}
 
     def save(self, name: str) -> None:
+        if self.only is not None and name not in self.only:
+            return
         path = Path(self.app.save_screenshot(filename=name, path=str(self.out)))
         if self.secret and self.secret in path.read_text():
             path.unlink()
@@ -165,9 +181,46 @@ class Shooter:
 # --- the scenario ------------------------------------------------------------------------------
 
 
-async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter) -> None:
+async def make_history(client: NextmvClient) -> dict[str, str]:
+    """Runs made and finished before the monitor starts (the history lists them)."""
+    made: dict[str, str] = {}
+    for index, (stops, seed) in enumerate(((40, 11), (55, 12), (30, 13))):
+        request = routing(f"depot {'NSE'[index]}, {stops} stops", 6, seed, 4).model_copy(
+            update={"batch_experiment_id": "bx-42",
+                    "input": make_routing_input(stops, 3, seed)})
+        made[f"routing {index}"] = await client.create_run("routing", request)
+    made["knapsack"] = await client.create_run("knapsack", knapsack("nightly plan", 120, 21))
+    made["broken"] = await client.create_run("knapsack", broken_knapsack("nightly bad input"))
+    deadline = time.monotonic() + 120
+    for key, run_id in made.items():
+        app_id = "knapsack" if key in ("knapsack", "broken") else "routing"
+        while not (await client.run_information(app_id, run_id)).status.is_final:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"screenshots: {key} did not finish")
+            await asyncio.sleep(0.5)
+    return made
+
+
+async def history_shots(pilot: Pilot[Any], app: NextmvTuiApp, shooter: Shooter,
+                        made: dict[str, str]) -> None:
+    await wait_for(pilot, "the run history", lambda: app.history.ready is not None
+                   and all(run_id in app.store for run_id in made.values()))
+    app.main.select_run(made["routing 1"])
+    await wait_for(pilot, "the objective plot", lambda: app.main.detail.plotted)
+    await pilot.pause(0.5)
+    shooter.save("history.svg")
+    app.main.detail.query_one("#detail-info-scroll").scroll_to(y=12, animate=False)
+    await pilot.pause(0.3)
+    shooter.save("objective-plot.svg")
+
+
+async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter,
+                   made: dict[str, str]) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, "the first queue poll", lambda: app.queue.polls_completed > 0)
+        await history_shots(pilot, app, shooter, made)
+        if shooter.done:
+            return
 
         # Finished runs: two short routing runs hold both slots while the others queue up,
         # so the monitor sees every run in the queue before it finishes.
@@ -274,7 +327,7 @@ async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter) ->
                 print(f"  note: {run_id}: {exc}")
 
 
-async def main(out: Path) -> None:
+async def main(out: Path, only: set[str] | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nextmv-tui-shots-") as temp:
         work = Path(temp)
@@ -292,10 +345,12 @@ async def main(out: Path) -> None:
             (inputs / "depots" / "stops.csv").write_text("id,lon,lat\n")
             os.chdir(inputs)  # the picker starts at "."; no temp path shows in the modal
             transport = ThrottledUploads(UPLOAD_RATE, handle.verify)
-            app = make_app(Settings(config=config, refresh=0.5, local=True, transport=transport))
-            shooter = Shooter(app, out, handle.api_key)
             async with NextmvClient(config) as client:
-                await scenario(app, client, shooter)
+                made = await make_history(client)
+            app = make_app(Settings(config=config, refresh=0.5, local=True, transport=transport))
+            shooter = Shooter(app, out, handle.api_key, only)
+            async with NextmvClient(config) as client:
+                await scenario(app, client, shooter, made)
             await transport.aclose()
             print(f"{len(shooter.saved)} screenshots in {out}")
         finally:
@@ -306,5 +361,8 @@ async def main(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
+    parser.add_argument("--only", default="",
+                        help="comma-separated file names: save just these screenshots")
     args = parser.parse_args()
-    asyncio.run(main(args.out.resolve()))
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()} or None
+    asyncio.run(main(args.out.resolve(), wanted))

@@ -23,7 +23,10 @@ The reset prints ``F <monotonic start> <T>``, and every request about that run p
 ``R <client> <kind> <monotonic>`` (client ``sdk`` for python-requests, else ``tui``; kind
 ``metadata``, ``logs``, ``result`` or ``other``), so a benchmark counts each client's requests
 and knows exactly when the run finished. Run metadata, live logs,
-logs and results are served for any run of the queue, so the detail pane works; anything
+logs and results are served for any run of the queue, so the detail pane works. The run
+history is served as Nextmv Cloud serves it: ``GET v1/applications`` (``knapsack`` and
+``routing``) and ``GET v1/applications/{app}/runs`` (``--history`` finished runs per
+application, older than the queue, newest first, 50 per page with page tokens). Anything
 else is a JSON 404. Entries are serialised once and re-serialised only when they change, so
 a 50,000-run answer (about 20 MB) costs the server tens of milliseconds.
 """
@@ -41,6 +44,8 @@ from urllib.parse import parse_qs, urlsplit
 
 HEADER_LIMIT = 64 * 1024
 FOLLOW_ID = "bench-9000000"
+APPS = ("knapsack", "routing")
+PAGE = 50
 
 
 def iso(stamp: float) -> str:
@@ -159,9 +164,48 @@ class Queue:
         }
 
 
+class History:
+    """Finished runs per application, serialised once; IDs ``hist-<app>-<n>``."""
+
+    def __init__(self, per_app: int, before: float) -> None:
+        self.pages: dict[str, list[bytes]] = {}
+        for app in APPS:
+            items = [self._item(app, index, before - 60.0 * index) for index in range(per_app)]
+            self.pages[app] = items
+
+    @staticmethod
+    def _item(app: str, index: int, created: float) -> bytes:
+        failed = index % 7 == 3
+        return json.dumps({
+            "id": f"hist-{app}-{index:04d}", "user_email": "bench@example.com",
+            "name": f"{app} history {index}", "description": "", "created_at": iso(created),
+            "application_id": app, "application_instance_id": "latest",
+            "application_version_id": "", "execution_class": "local",
+            "status_v2": "failed" if failed else "succeeded", "queuing_priority": 6,
+            "statistics": {"status": "none" if failed else "succeeded", "indicators": [] if failed
+                           else [{"name": "result.value", "value": 1000.0 + index}]},
+            "duration": 2500.0, "execution_duration": 2000.0,
+            "status_changed_at": iso(created + 2.5),
+        }, separators=(",", ":")).encode()
+
+    def apps(self, paged: bool) -> bytes:
+        items = json.dumps([{"id": app, "name": app} for app in APPS]).encode()
+        return b'{"items":' + items + b"}" if paged else items
+
+    def runs(self, app: str, token: str | None) -> tuple[int, bytes]:
+        items = self.pages.get(app)
+        if items is None:
+            return 404, b'{"error":"application not found"}'
+        start = int(token) if token and token.isdigit() else 0
+        page = items[start:start + PAGE]
+        tail = (b',"next_page_token":"%d"' % (start + PAGE)) if start + PAGE < len(items) else b""
+        return 200, b'{"runs":[' + b",".join(page) + b"]" + tail + b"}"
+
+
 class Server:
-    def __init__(self, queue: Queue) -> None:
+    def __init__(self, queue: Queue, history: History) -> None:
         self.queue = queue
+        self.history = history
 
     def route(self, method: str, target: str) -> tuple[int, bytes, str]:
         parts = urlsplit(target)
@@ -179,6 +223,14 @@ class Server:
             return 200, self.queue.body(), "Q"
         if path == "/bench/delta" and method == "GET":
             return 200, self.queue.body(self.queue.advance()), "Q"
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if path == "/v1/applications" and method == "GET":
+            return 200, self.history.apps(query.get("pagereturn") == "true"), ""
+        segments = path.strip("/").split("/")
+        if (method == "GET" and len(segments) == 4 and segments[:2] == ["v1", "applications"]
+                and segments[3] == "runs"):
+            status, body = self.history.runs(segments[2], query.get("pagetoken"))
+            return status, body, ""
         return self.run_route(method, path)
 
     def run_route(self, method: str, path: str) -> tuple[int, bytes, str]:
@@ -227,7 +279,7 @@ class Server:
                     await reader.readexactly(length)
                 received = time.monotonic()
                 status, body, event = self.route(method, target)
-                reason = b"OK" if status == 200 else b"Not Found"
+                reason = {200: b"OK", 404: b"Not Found"}.get(status, b"Error")
                 sending = time.monotonic()
                 writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                              b"Content-Length: %d\r\n\r\n" % (status, reason, len(body)))
@@ -251,7 +303,8 @@ def report_follow(target: str, sdk: bool) -> None:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    server = Server(Queue(args.runs, args.change, args.age))
+    queue = Queue(args.runs, args.change, args.age)
+    server = Server(queue, History(args.history, min(queue.created, default=time.time()) - 60))
     listener = await asyncio.start_server(server.handle, "127.0.0.1", args.port,
                                           limit=HEADER_LIMIT)
     port = listener.sockets[0].getsockname()[1]
@@ -266,6 +319,8 @@ def main() -> None:
     parser.add_argument("--change", type=float, default=0.05)
     parser.add_argument("--age", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--history", type=int, default=100,
+                        help="finished runs listed per application (the run history)")
     args = parser.parse_args()
     try:
         asyncio.run(serve(args))

@@ -39,10 +39,10 @@ class QueueEvent:
 class FakeApi:
     """``benchmarks.harness.fakeapi`` in its own process; events read from its stdout."""
 
-    def __init__(self, runs: int, change: float, age: float = 0.0) -> None:
+    def __init__(self, runs: int, change: float, age: float = 0.0, history: int = 100) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.harness.fakeapi", "--runs", str(runs),
-             "--change", str(change), "--age", str(age)],
+             "--change", str(change), "--age", str(age), "--history", str(history)],
             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=REPO, bufsize=0,
         )
         assert self.proc.stdout is not None

@@ -36,10 +36,15 @@ def base_env(probe: Path | None = None) -> dict[str, str]:
 
 
 def monitor(endpoint: str, api_key: str, *, refresh: float = 2.0, probe: Path | None = None,
-            cols: int = 160, rows: int = 45) -> PtyApp:
+            cols: int = 160, rows: int = 45, source: Path | None = None) -> PtyApp:
+    """``source``: run the ``nextmv_tui`` package of another checkout (e.g. the base
+    commit, for a before/after comparison) with this venv's interpreter and packages."""
     argv = [str(BIN / "nextmv-tui"), "--endpoint", endpoint, "--api-key", api_key,
             "--refresh", f"{refresh:g}"]
-    return PtyApp(argv, cols=cols, rows=rows, env=base_env(probe), cwd=str(REPO))
+    env = base_env(probe)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    return PtyApp(argv, cols=cols, rows=rows, env=env, cwd=str(source or REPO))
 
 
 def floor(*, endpoint: str | None = None, rows_file: Path | None = None, refresh: float = 2.0,

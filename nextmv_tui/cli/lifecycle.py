@@ -48,6 +48,10 @@ EMERGENCY_BUDGET = 0.4
 """Seconds the watchdog gives its emergency callbacks (they run on a side thread)."""
 WATCHED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _HUP_EVENTS = select.POLLHUP | select.POLLERR | select.POLLNVAL
+HANGUP_SETTLE = 0.2
+"""Seconds a SIGHUP waits for the terminal's fds to show the hangup: the kernel signals
+the session while it hangs the tty up, so the fds may not report it yet (a loaded machine
+recorded a closed terminal as a plain SIGHUP, and did not detach it)."""
 EXIT_LOG_ENV = "NEXTMV_TUI_EXIT_LOG"
 """If set, a file that gets one line per exit request: how it ended (clean or watchdog),
 the exit code, the reason and the seconds it took. For diagnosis and the tests."""
@@ -269,10 +273,19 @@ class Lifecycle:
                 if signum == signal.SIGTERM:
                     self.request_exit("SIGTERM", EXIT_TERM)
                 elif signum == signal.SIGHUP:
-                    if any(terminal_gone(fd) for fd in self.terminal_fds if _watchable(fd)):
+                    if self._hung_up(time.monotonic() + HANGUP_SETTLE):
                         self.terminal_lost("SIGHUP")
                     else:
                         self.request_exit("SIGHUP", EXIT_HANGUP)
+
+    def _hung_up(self, deadline: float) -> bool:
+        """Whether a terminal fd reports a hangup by ``deadline`` (checked every 10 ms)."""
+        while True:
+            if any(terminal_gone(fd) for fd in self.terminal_fds if _watchable(fd)):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
     def _watch_hangup(self, fds: list[int], wake_read: int) -> None:
         poller = select.poll()

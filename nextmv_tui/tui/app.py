@@ -23,11 +23,12 @@ from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.tui import actions, loop_probe
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.format import clean
+from nextmv_tui.tui.history_link import HistoryLink, bounds_of
 from nextmv_tui.tui.keymap import KeymapError, load_keymap
 from nextmv_tui.tui.messages import (
-    DemoSubmitted,
     FinalStateFailed,
     FinalStateLoaded,
+    HistoryArrived,
     QueueFailed,
     QueueLoaded,
 )
@@ -56,7 +57,8 @@ class NextmvTuiApp(App[int]):
         super().__init__()
         self.settings = settings
         self._client: NextmvClient | None = None
-        self.store = RunStore()
+        self.store = RunStore(bounds=bounds_of(settings.history))
+        self.history = HistoryLink(settings.history, settings.monotonic)
         self.keymap: dict[str, str] = {}
         self.queue = Poller(
             PollerConfig(settings.refresh, max_backoff=settings.max_backoff,
@@ -81,7 +83,7 @@ class NextmvTuiApp(App[int]):
 
     def get_default_screen(self) -> Screen[None]:
         self.main = MainScreen(self.settings, self.store, lambda: self.client, self.queue,
-                               self.poll_now)
+                               self.poll_now, self.history)
         return self.main
 
     def on_mount(self) -> None:
@@ -89,12 +91,11 @@ class NextmvTuiApp(App[int]):
         self._load_keymap()
         if self.settings.poll:
             self._decide(self.queue.start())
-        if self.settings.demo:
-            self._start_demo()
 
     async def on_unmount(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+        await self.history.aclose()
 
     # --- keys: one action table for bindings, help, palette and the user's keymap -----------
 
@@ -176,9 +177,12 @@ class NextmvTuiApp(App[int]):
         now = self.settings.clock()
         self._decide(self.queue.poll_succeeded())
         self.main.problem, self.main.as_of = "", now
-        self.main.apply_change(self.store.apply_queue(message.runs, message.token, now))
+        change = self.store.apply_queue(message.runs, message.token, now)
+        self.main.apply_change(change)
         self._fetch_finals()
         self.main.show_connection()
+        self.history.queue_changed(change, self.store)  # list those applications now
+        self.call_after_refresh(self._start_history)  # after the first rows are painted
 
     @on(QueueFailed)
     def _queue_failed(self, message: QueueFailed) -> None:
@@ -188,6 +192,7 @@ class NextmvTuiApp(App[int]):
         self._decide(self.queue.poll_failed(failure.kind, failure.retry_after))
         self.main.problem = failure.detail
         self.main.show_connection()
+        self._start_history()
         if failure.kind in ("auth", "tls") and was != failure.kind:
             # The header may be too narrow for the fix; a toast always shows it whole.
             self.notify(clean(failure.detail), title="Cannot read the queue",
@@ -221,6 +226,25 @@ class NextmvTuiApp(App[int]):
         else:
             self.store.fetch_failed(message.run_id)  # retried after the next poll
 
+    # --- run history: every application's recent runs (cloud/history_fetch.py) ------------
+
+    def _start_history(self) -> None:
+        if self.history.started or not self.settings.poll:
+            return
+        if self.history.start(self.settings, lambda e: self.post_message(HistoryArrived(e))):
+            self._run_history()
+
+    def _run_history(self) -> None:
+        self.run_worker(self.history.run(), group="history", exit_on_error=False,
+                        name="history")
+
+    @on(HistoryArrived)
+    def _history_arrived(self, message: HistoryArrived) -> None:
+        change = self.history.handle(message.event, self.store, self.settings.clock())
+        if change is not None:
+            self.main.apply_change(change)
+        self.main.show_connection()
+
     # --- refresh controls: the queue's poller and the detail pane's ------------------------
 
     def _control(self, event: str) -> None:
@@ -235,6 +259,10 @@ class NextmvTuiApp(App[int]):
     def action_toggle_pause(self) -> None:
         self._control("resume" if self.queue.paused else "pause")
         paused = self.queue.paused
+        if paused:  # the history pauses too: nothing on screen changes until resumed
+            self.workers.cancel_group(self, "history")
+        elif self.history.started:
+            self._run_history()
         self.notify("Refresh paused (p resumes)." if paused else "Refresh resumed.", timeout=2)
 
     def _set_interval(self, seconds: float) -> None:
@@ -253,24 +281,6 @@ class NextmvTuiApp(App[int]):
 
     def on_app_focus(self, event: events.AppFocus) -> None:
         self._control("focus_regained")
-
-    # --- demo feeder ----------------------------------------------------------------------
-
-    def _start_demo(self) -> None:
-        from nextmv_tui.tui.demo import DemoFeeder, DemoJob
-
-        def submitted(run_id: str, job: DemoJob) -> None:
-            self.post_message(DemoSubmitted(run_id, job.app_id, job.name))
-
-        feeder = DemoFeeder(self.client, on_submit=submitted)
-        self.run_worker(feeder.run(), group="demo", exit_on_error=False, name="demo")
-
-    @on(DemoSubmitted)
-    def _demo_submitted(self, message: DemoSubmitted) -> None:
-        change = self.store.add_submitted(
-            message.run_id, message.app_id, message.name, self.settings.clock(), by_user=False
-        )
-        self.main.apply_change(change)
 
 
 def make_app(settings: Settings) -> NextmvTuiApp:

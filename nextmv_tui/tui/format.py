@@ -1,18 +1,20 @@
 """Pure formatting for display, Textual-free: sanitized text, sizes, durations, statistics,
 previews and the detail pane's information block.
 
-``clean`` is the one place untrusted text (run names, descriptions, IDs, emails, options,
-log lines, error messages, outputs, statistics labels, app IDs) is made safe for a terminal:
-control characters and escape sequences are replaced by visible stand-ins (ESC -> ``␛``,
-C1 and bidi controls -> ``\\x9b`` / ``\\u202e``), so a run named ``"\\x1b]2;X\\x1b\\\\"`` can
-neither set the terminal title nor blank the screen. ``safe`` returns a ``rich.text.Text``:
-data is never parsed as Rich markup (``[bold]`` in a name stays literal text).
+``clean``/``safe`` are the monitor's thin wrappers over ``cloud.text.sanitize``, the one
+implementation shared with the headless commands: every untrusted text (run names,
+descriptions, IDs, emails, options, log lines, error messages, outputs, statistics labels,
+app IDs) goes through them. Colour codes are dropped and every other control character is
+shown as a visible stand-in (ESC -> ``␛``, C1 and bidi controls -> ``\\x9b`` /
+``\\u202e``), so a run named ``"\\x1b]2;X\\x1b\\\\"`` can neither set the terminal
+title nor blank the screen. ``safe`` returns a ``rich.text.Text``: data is never parsed as
+Rich markup (``[bold]`` in a name stays literal text).
 """
 
 from __future__ import annotations
 
 import json
-import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,9 @@ from rich.table import Table
 from rich.text import Text
 
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.text import sanitize
 from nextmv_tui.cloud.units import human_bytes, utc_stamp
+from nextmv_tui.tui.statistics import statistics_rows
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.models import Metadata, RunInformation
@@ -33,41 +37,15 @@ PREVIEW_MAX_BYTES = 1024 * 1024
 """Outputs above this are not fetched inline; ``w`` saves them."""
 PREVIEW_MAX_LINES = 400
 PREVIEW_MAX_CHARS = 40_000
-STATS_SHOWN = 14
-
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
-)
-_UNSAFE_MULTILINE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
-)
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)  # control pictures: ␛ for ESC, ␇ for BEL, ...
-    if code == 0x7F:
-        return "\u2421"  # ␡
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def clean(text: str, *, multiline: bool = False) -> str:
-    """``text`` with every control character replaced visibly; newlines kept (and tabs as
-    spaces) only when ``multiline``."""
-    if multiline:
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")
-        if "\t" in text:
-            text = text.expandtabs(4)
-        pattern = _UNSAFE_MULTILINE
-    else:
-        if "\t" in text:
-            text = text.replace("\t", " ")
-        pattern = _UNSAFE
-    if pattern.search(text) is None:
-        return text
-    return pattern.sub(_visible, text)
+    """``text`` made terminal-safe by ``cloud.text.sanitize`` (the one rule: colour codes
+    dropped, every other control shown as a stand-in); newlines kept only when
+    ``multiline``, where tabs are also expanded (4 columns) for the panes."""
+    if multiline and "\t" in text:
+        text = text.expandtabs(4)
+    return sanitize(text, keep_newlines=multiline)
 
 
 def safe(text: str, style: str = "", *, multiline: bool = False) -> Text:
@@ -101,26 +79,6 @@ def human_ms(ms: float | None) -> str:
     if ms < 1000:
         return f"{ms:.0f} ms"
     return format_age(ms / 1000) if ms >= 60_000 else f"{ms / 1000:.1f} s"
-
-
-def flatten_stats(stats: dict[str, Any] | None, limit: int = STATS_SHOWN) -> list[tuple[str, str]]:
-    """Scalar leaves of a statistics document as dotted keys (lists are summarised)."""
-    out: list[tuple[str, str]] = []
-
-    def walk(prefix: str, value: Any) -> None:
-        if len(out) >= limit:
-            return
-        if isinstance(value, dict):
-            for key, sub in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), sub)
-        elif isinstance(value, list):
-            out.append((prefix, f"[{len(value)} items]"))
-        else:
-            text = str(value)
-            out.append((prefix, text if len(text) <= 60 else text[:59] + "…"))
-
-    walk("", stats or {})
-    return out
 
 
 def preview_json(document: Any) -> tuple[str, bool]:
@@ -164,40 +122,92 @@ def _grid() -> Table:
     return grid
 
 
+@dataclass(frozen=True)
+class DetailExtras:
+    """What the detail pane shows beyond the run's own information (from the store)."""
+
+    position: str = ""
+    """A waiting run's place in its queue: ``#3 of 12 in class local``."""
+    batch: str = ""
+    """The run's batch experiment and its progress: ``bx-42: 7/10 done, 1 failed``."""
+
+
 def render_info(
-    row: RunRow | None, info: RunInformation | None, now: datetime, *, frozen: bool = False
+    row: RunRow | None,
+    info: RunInformation | None,
+    now: datetime,
+    *,
+    frozen: bool = False,
+    extras: DetailExtras | None = None,
 ) -> RenderableType:
-    """The detail pane's information block. ``now`` is the last good poll's time when the
-    data is ``frozen`` (stale): live counters then stop and say "as of"."""
+    """The detail pane's information block, key results first (status, objective,
+    duration, error), then the run's particulars, then its statistics. ``now`` is the last
+    good poll's time when the data is ``frozen`` (stale): live counters stop, "as of"."""
     if row is None and info is None:
         return Text("No run selected.")
+    extras = extras or DetailExtras()
     grid = _grid()
     grid.add_row("Run", safe(info.id if info else row.run_id if row else ""))
     name = (info.name if info else "") or (row.name if row else "")
     if name:
         grid.add_row("Name", safe(name))
     if info is not None:
-        _info_rows(grid, row, info, now, frozen)
+        _key_rows(grid, row, info, now, frozen, extras)
+        _info_rows(grid, info, now)
     elif row is not None:
         grid.add_row("Status", safe(f"{row.status_word} (loading details…)"))
+        if row.objective is not None:
+            grid.add_row("Objective", Text(format_objective(row.objective), style="bold"))
+        _extra_rows(grid, extras)
         grid.add_row("Application", safe(row.app_id or "-"))
-    return Group(grid)
+    stats = (info.metadata.statistics or info.metadata.metrics) if info is not None else None
+    if not stats:
+        return Group(grid)
+    return Group(grid, Text(""), statistics_table(stats))
 
 
-def _info_rows(
-    grid: Table, row: RunRow | None, info: RunInformation, now: datetime, frozen: bool
+def _since(row: RunRow | None, info: RunInformation) -> datetime | None:
+    since = info.metadata.status_changed_at
+    if since is None and row is not None and row.status == info.status:
+        since = row.status_since
+    return since
+
+
+def _key_rows(
+    grid: Table, row: RunRow | None, info: RunInformation, now: datetime, frozen: bool,
+    extras: DetailExtras,
 ) -> None:
+    """What users look for first: state, objective, duration, error."""
     meta = info.metadata
     status = meta.status_v2
-    since = meta.status_changed_at
-    if since is None and row is not None and row.status == status:
-        since = row.status_since
+    since = _since(row, info)
     state = Text(status.value, style="bold")
     if since is not None:
         state.append(f" for {format_age((now - since).total_seconds())}")
     if frozen and not status.is_final:
         state.append(f" (as of {utc_stamp(now, date=False)})", style="dim")
     grid.add_row("Status", state)
+    objective = meta.objective
+    if objective is None and row is not None:
+        objective = row.objective
+    if objective is not None:
+        grid.add_row("Objective", Text(format_objective(objective), style="bold"))
+    grid.add_row("Duration", Text(duration_text(meta, since, now)))
+    if meta.error:
+        grid.add_row(Text("Error", style="bold red"), safe(meta.error, "red", multiline=True))
+    _extra_rows(grid, extras)
+
+
+def _extra_rows(grid: Table, extras: DetailExtras) -> None:
+    if extras.position:
+        grid.add_row("Position", safe(extras.position))
+    if extras.batch:
+        grid.add_row("Batch", safe(extras.batch))
+
+
+def _info_rows(grid: Table, info: RunInformation, now: datetime) -> None:
+    meta = info.metadata
+    status = meta.status_v2
     grid.add_row("Application", safe(meta.application_id or "-"))
     grid.add_row("Instance", safe(meta.application_instance_id or "-"))
     grid.add_row("Version", safe(meta.application_version_id or "-"))
@@ -207,7 +217,6 @@ def _info_rows(
     created = meta.created_at
     age = format_age((now - created).total_seconds())
     grid.add_row("Created", Text(f"{utc_stamp(created)} ({age} ago)"))
-    grid.add_row("Duration", Text(duration_text(meta, since, now)))
     grid.add_row("Input", safe(f"{meta.format.input.type}, {human_bytes(meta.input_size)}"))
     output = meta.format.output.type
     if status == RunStatus.SUCCEEDED:
@@ -220,10 +229,18 @@ def _info_rows(
     options = meta.options.request_options if meta.options else None
     if options:
         grid.add_row("Options", safe(", ".join(f"{k}={v}" for k, v in options.items())))
-    if meta.error:
-        grid.add_row(Text("Error", style="bold red"), safe(meta.error, "red", multiline=True))
-    for key, value in flatten_stats(meta.metrics or meta.statistics):
-        grid.add_row(safe(key, "dim"), safe(value))
+
+
+def statistics_table(stats: Any) -> RenderableType:
+    """The statistics as an indented table with full labels (they wrap, never cut)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=False, overflow="fold")
+    table.add_column(overflow="fold")
+    table.add_row(Text("Statistics", style="bold underline"), "")
+    for stat in statistics_rows(stats):
+        label = safe("  " * (stat.depth + 1) + stat.label, "bold" if not stat.value else "dim")
+        table.add_row(label, safe(stat.value))
+    return table
 
 
 def output_summary(info: RunInformation) -> str | None:
@@ -242,3 +259,27 @@ def output_summary(info: RunInformation) -> str | None:
             "Press w to save it to a file."
         )
     return None
+
+
+def short_duration(seconds: float) -> str:
+    """A finished run's duration for a narrow column: ``0.42s``, ``12.3s``, ``3m12s``."""
+    if seconds < 0 or seconds != seconds:  # negative or NaN: nothing sensible to show
+        return ""
+    if seconds < 1:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    return format_age(seconds)
+
+
+def format_objective(value: float | None) -> str:
+    """An objective in at most 12 characters: integers as such, 2 decimals from 1 up,
+    4 significant digits for tiny or huge values."""
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return ""
+    magnitude = abs(value)
+    if value == int(value) and magnitude < 1e12:
+        return str(int(value))
+    if magnitude >= 1e7 or magnitude < 1e-3:
+        return f"{value:.4g}"
+    return f"{value:.2f}" if magnitude >= 1 else f"{value:.4f}"

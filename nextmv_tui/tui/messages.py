@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from textual.message import Message
 
+from nextmv_tui.cloud.history_fetch import HistoryEvent
 from nextmv_tui.cloud.models import QueuedRun, RunInformation
 
 
@@ -57,6 +59,9 @@ class DetailFetched(Message):
     log_token: str | None = None
     next_log_in: float | None = None
     output: tuple[str, bool] | None = None
+    statistics: dict[str, Any] | None = None
+    """The output's ``statistics`` (final poll): where Cloud apps report them, series and all;
+    run metadata carries only flat metrics."""
 
 
 @dataclass
@@ -102,3 +107,10 @@ class DemoSubmitted(Message):
     run_id: str
     app_id: str
     name: str
+
+
+@dataclass
+class HistoryArrived(Message):
+    """An event of the run history's fetcher (runs listed, a problem, the launch load done)."""
+
+    event: HistoryEvent

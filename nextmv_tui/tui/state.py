@@ -2,9 +2,20 @@
 
 Queue snapshots are diffed by run ID into added / changed / left-the-queue sets so the table
 can be updated incrementally. Runs that leave the queue stay in the store until their final
-state is known and then as history (bounded: the latest ``history_limit`` finished runs), so
-a user sees that a run finished and how. The selected run is tracked by ID, never by row
-index, because rows move under the cursor on every refresh, sort and filter.
+state is known and then as finished runs, so a user sees that a run finished and how. The
+run history (``apply_history``: each application's recent runs, listed by the history
+fetcher) adds runs the queue never showed. What is kept is bounded twice, and a finished
+run stays while either bound keeps it:
+
+- runs this session saw in the queue, submitted or opened: the latest ``history_limit``
+  (500) to finish;
+- runs the history listed: per application the newest ``HistoryBounds.max_runs`` created
+  within ``max_age`` (the fetcher's own bounds, so a long session does not grow without
+  end), and at most ``max_total`` over all applications.
+
+Rows use slots and hold plain values (no models), so 50,000 of them stay small. The
+selected run is tracked by ID, never by row index, because rows move under the cursor on
+every refresh, sort and filter.
 """
 
 from __future__ import annotations
@@ -12,48 +23,27 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 
-from nextmv_tui.cloud.models import QueuedRun, RunInformation
+from nextmv_tui.cloud.history import DEFAULT_MAX_AGE, DEFAULT_MAX_RUNS
+from nextmv_tui.cloud.models import QueuedRun, RunInformation, RunSummary
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.tui.batches import RunFilter, parse_filter
+from nextmv_tui.tui.queueing import queue_positions, timestamp
 
 HISTORY_LIMIT = 500
 
-SORT_COLUMNS: tuple[str, ...] = (
-    "status", "id", "name", "app", "instance", "version", "class", "user", "created", "in_state",
-)
-"""Column keys of the queue table, in display order; each one is sortable."""
 
-COLUMN_TITLES: dict[str, str] = {
-    "status": "Status",
-    "id": "Run ID",
-    "name": "Name",
-    "app": "Application",
-    "instance": "Instance",
-    "version": "Version",
-    "class": "Class",
-    "user": "User",
-    "created": "Created",
-    "in_state": "In state",
-}
+@dataclass(frozen=True)
+class HistoryBounds:
+    """What the run history keeps (``cloud.history.HistoryOptions``'s bounds)."""
 
-_STATUS_RANK = {
-    RunStatus.RUNNING: 0,
-    RunStatus.QUEUED: 1,
-    RunStatus.NONE: 2,
-    RunStatus.UNKNOWN: 3,
-}
-_FINAL_RANK = 4
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _ts(value: datetime | None) -> float:
-    if value is None:
-        return 0.0
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return (value - _EPOCH).total_seconds()
+    max_runs: int = DEFAULT_MAX_RUNS
+    """Finished runs kept per application (the newest)."""
+    max_age: float | None = DEFAULT_MAX_AGE
+    """Finished runs created longer ago than this (seconds) are dropped; None: no bound."""
+    max_total: int = 50_000
+    """Finished history runs kept over all applications (the newest)."""
 
 
 def _fingerprint(entry: QueuedRun) -> tuple[object, ...]:
@@ -64,7 +54,28 @@ def _fingerprint(entry: QueuedRun) -> tuple[object, ...]:
     )
 
 
-@dataclass
+def _since(summary: RunSummary) -> datetime | None:
+    """When a listed run entered its status: the server's time, else (a finished run on
+    Cloud, whose list items have none) its creation plus its duration."""
+    if summary.status_changed_at is not None:
+        return summary.status_changed_at
+    if summary.status_v2.is_final and summary.duration:
+        return summary.created_at + timedelta(milliseconds=summary.duration)
+    return summary.created_at if summary.status_v2.is_final else None
+
+
+def _summary_fields(row: RunRow, summary: RunSummary) -> None:
+    """Objective, batch and duration from a run list item (never erased by a gap)."""
+    objective = summary.objective
+    if objective is not None:
+        row.objective = objective
+    row.batch_id = summary.batch_experiment_id or row.batch_id
+    if summary.status_v2.is_final:
+        duration = summary.execution_duration or summary.duration
+        row.duration_ms = duration if duration is not None else row.duration_ms
+
+
+@dataclass(slots=True)
 class RunRow:
     """One run as the monitor shows it."""
 
@@ -94,6 +105,13 @@ class RunRow:
     rev: int = 0
     fingerprint: tuple[object, ...] = ()
     """The last queue entry's fields: an identical entry is skipped without merging."""
+    objective: float | None = None
+    """``statistics.result.value`` once known (run list indicators or run information)."""
+    batch_id: str = ""
+    duration_ms: float | None = None
+    """A finished run's execution time (its duration when the server gives no other)."""
+    in_history: bool = False
+    """Listed by the run history: kept while its bounds keep it."""
 
     @property
     def is_final(self) -> bool:
@@ -116,9 +134,18 @@ class RunRow:
         return " ".join(
             (
                 self.status_word, self.run_id, self.name, self.app_id, self.instance_id,
-                self.version_id, self.execution_class, self.user,
+                self.version_id, self.execution_class, self.user, self.batch_id,
             )
         ).lower()
+
+
+def _shown(row: RunRow) -> tuple[object, ...]:
+    """What a merge may change that the table or the detail pane shows."""
+    return (
+        row.status, row.status_since, row.name, row.error, row.left_queue, row.in_queue,
+        row.instance_id, row.version_id, row.execution_class, row.user, row.priority,
+        row.objective, row.batch_id, row.duration_ms,
+    )
 
 
 @dataclass
@@ -139,15 +166,27 @@ class Change:
 
 
 class RunStore:
-    """Runs by ID plus the selected run ID and the bounded finished-run history."""
+    """Runs by ID plus the selected run ID and the bounded finished runs."""
 
-    def __init__(self, history_limit: int = HISTORY_LIMIT) -> None:
+    def __init__(
+        self, history_limit: int = HISTORY_LIMIT, bounds: HistoryBounds | None = None
+    ) -> None:
         self.rows: dict[str, RunRow] = {}
         self.selected: str | None = None
         self.history_limit = history_limit
+        self.bounds = bounds or HistoryBounds()
         self._finished: OrderedDict[str, None] = OrderedDict()
+        """Finished runs this session saw (the queue, a submit, the detail pane)."""
+        self._history: dict[str, dict[str, None]] = {}
+        """Run IDs the history listed, per application."""
         self._token = 0
         self._fetching: set[str] = set()
+        self._positions: dict[str, int] | None = None
+
+    def _touched(self, change: Change) -> Change:
+        if change.any:
+            self._positions = None  # queue positions may have moved
+        return change
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -198,7 +237,7 @@ class RunStore:
                 row.rev += 1
                 change.changed.append(row.run_id)
                 change.left.append(row.run_id)
-        return change
+        return self._touched(change)
 
     def _row_from_queue(self, entry: QueuedRun, now: datetime) -> RunRow:
         return RunRow(
@@ -258,7 +297,7 @@ class RunStore:
     # --- run information (final states, detail pane) --------------------------------------
 
     def apply_info(self, info: RunInformation, now: datetime) -> Change:
-        """Merge run information; a final status moves the run into the history."""
+        """Merge run information; a final status moves the run into the finished runs."""
         change = Change()
         meta = info.metadata
         row = self.rows.get(info.id)
@@ -271,10 +310,29 @@ class RunStore:
             self.rows[info.id] = row
             change.added.append(info.id)
         was_final = row.is_final
-        before = (
-            row.status, row.status_since, row.name, row.error, row.left_queue,
-            row.instance_id, row.version_id, row.execution_class, row.user,
-        )
+        before = _shown(row)
+        self._merge_info(row, info)
+        status = meta.status_v2
+        if not was_final:
+            if status.is_final:
+                row.left_queue = False
+                row.in_queue = False
+            self._set_status(row, status, meta.status_changed_at, now)
+        elif status.is_final and status != row.status and not row.gone:
+            # e.g. shown canceled on the cancel answer, but the run had already finished
+            self._set_status(row, status, meta.status_changed_at, now)
+        if before != _shown(row) and info.id not in change.added:
+            row.rev += 1
+            change.changed.append(info.id)
+        if row.is_final and not was_final:
+            change.finished.append(info.id)
+            change.removed.extend(self._remember_finished(info.id))
+        self._fetching.discard(info.id)
+        return self._touched(change)
+
+    @staticmethod
+    def _merge_info(row: RunRow, info: RunInformation) -> None:
+        meta = info.metadata
         row.name = info.name or row.name
         row.user = info.user_email or row.user
         row.app_id = meta.application_id or row.app_id
@@ -285,27 +343,128 @@ class RunStore:
         if meta.queuing_priority:
             row.priority = meta.queuing_priority
         row.error = meta.error
-        status = meta.status_v2
-        if not was_final:
-            if status.is_final:
-                row.left_queue = False
-                row.in_queue = False
-            self._set_status(row, status, meta.status_changed_at, now)
-        elif status.is_final and status != row.status and not row.gone:
-            # e.g. shown canceled on the cancel answer, but the run had already finished
-            self._set_status(row, status, meta.status_changed_at, now)
-        after = (
-            row.status, row.status_since, row.name, row.error, row.left_queue,
-            row.instance_id, row.version_id, row.execution_class, row.user,
+        row.batch_id = meta.batch_experiment_id or row.batch_id
+        objective = meta.objective
+        if objective is not None:
+            row.objective = objective
+        if meta.status_v2.is_final:
+            row.duration_ms = meta.execution_duration or meta.duration or row.duration_ms
+
+    # --- run history (each application's recent runs) -------------------------------------
+
+    def apply_history(
+        self, app_id: str, runs: Sequence[RunSummary], now: datetime
+    ) -> Change:
+        """Merge runs of ``app_id`` listed by the history fetcher, then trim to the
+        history's bounds.
+
+        The queue stays the authority on runs it lists: a listing (which may be older than
+        the last snapshot) only changes their status to a final one."""
+        change = Change()
+        listed = self._history.setdefault(app_id, {})
+        for summary in runs:
+            row = self.rows.get(summary.id)
+            if row is None:
+                row = self._row_from_summary(summary, now)
+                row.app_id = row.app_id or app_id
+                self.rows[summary.id] = row
+                change.added.append(summary.id)
+            elif self._merge_summary(row, summary, now, change):
+                row.rev += 1
+                change.changed.append(summary.id)
+            if not row.in_history and row.app_id == app_id:
+                row.in_history = True
+                listed[row.run_id] = None
+        change.removed.extend(self._trim_history(app_id, now))
+        change.removed.extend(self._trim_total())
+        return self._touched(change)
+
+    def _row_from_summary(self, summary: RunSummary, now: datetime) -> RunRow:
+        row = RunRow(
+            run_id=summary.id, app_id=summary.application_id, status=summary.status_v2,
+            status_since=_since(summary) or now, name=summary.name,
+            instance_id=summary.application_instance_id,
+            version_id=summary.application_version_id,
+            execution_class=summary.execution_class, user=summary.user_email,
+            created_at=summary.created_at, priority=summary.queuing_priority,
+            added_token=self._token,
         )
-        if before != after and info.id not in change.added:
-            row.rev += 1
-            change.changed.append(info.id)
-        if row.is_final and not was_final:
-            change.finished.append(info.id)
-            change.removed.extend(self._remember_finished(info.id))
-        self._fetching.discard(info.id)
-        return change
+        _summary_fields(row, summary)
+        return row
+
+    def _merge_summary(
+        self, row: RunRow, summary: RunSummary, now: datetime, change: Change
+    ) -> bool:
+        before = _shown(row)
+        row.name = row.name or summary.name
+        row.user = row.user or summary.user_email
+        row.execution_class = row.execution_class or summary.execution_class
+        row.priority = row.priority or summary.queuing_priority
+        _summary_fields(row, summary)
+        status = summary.status_v2
+        if row.is_final:
+            if status.is_final and status != row.status and not row.gone:
+                self._set_status(row, status, _since(summary), now)
+        elif status.is_final:
+            row.in_queue = row.left_queue = False
+            self._set_status(row, status, _since(summary), now)
+            change.finished.append(row.run_id)
+            self._fetching.discard(row.run_id)
+        elif not row.in_queue and not row.left_queue:
+            self._set_status(row, status, summary.status_changed_at, now)
+        return before != _shown(row)
+
+    def _trim_history(self, app_id: str, now: datetime) -> list[str]:
+        """Keep the app's newest ``max_runs`` finished history runs within ``max_age``."""
+        listed = self._history.get(app_id)
+        if not listed:
+            return []
+        bounds = self.bounds
+        oldest = now - timedelta(seconds=bounds.max_age) if bounds.max_age else None
+        finished = [row for run_id in listed if (row := self.rows.get(run_id)) is not None
+                    and row.is_final]
+        if len(finished) <= bounds.max_runs and (
+            oldest is None or all(r.created_at is None or r.created_at >= oldest
+                                  for r in finished)
+        ):
+            return []
+        finished.sort(key=lambda r: timestamp(r.created_at), reverse=True)
+        dropped = [r for index, r in enumerate(finished) if index >= bounds.max_runs
+                   or (oldest is not None and r.created_at is not None
+                       and r.created_at < oldest)]
+        return self._forget_history(dropped)
+
+    def _trim_total(self) -> list[str]:
+        """At most ``max_total`` finished history runs over every application."""
+        count = sum(len(ids) for ids in self._history.values())
+        if count <= self.bounds.max_total:
+            return []
+        finished = [row for ids in self._history.values() for run_id in ids
+                    if (row := self.rows.get(run_id)) is not None and row.is_final]
+        finished.sort(key=lambda r: timestamp(r.created_at), reverse=True)
+        return self._forget_history(finished[self.bounds.max_total:])
+
+    def expire_history(self, now: datetime) -> Change:
+        """Drop history runs that aged out of ``max_age`` (called now and then)."""
+        change = Change()
+        for app_id in list(self._history):
+            change.removed.extend(self._trim_history(app_id, now))
+        return self._touched(change)
+
+    def _forget_history(self, rows: Iterable[RunRow]) -> list[str]:
+        """Out of the history's bounds: removed unless the session keeps them (seen
+        finishing, selected or marked)."""
+        removed: list[str] = []
+        for row in rows:
+            row.in_history = False
+            listed = self._history.get(row.app_id)
+            if listed is not None:
+                listed.pop(row.run_id, None)
+            if row.run_id in self._finished or row.run_id == self.selected or row.marked:
+                continue
+            del self.rows[row.run_id]
+            removed.append(row.run_id)
+        return removed
 
     def mark_gone(self, run_id: str, reason: str) -> Change:
         """The server no longer knows a run that left the queue: keep it, say so."""
@@ -313,7 +472,7 @@ class RunStore:
         row = self.rows.get(run_id)
         self._fetching.discard(run_id)
         if row is None or row.is_final:
-            return change
+            return self._touched(change)
         row.gone = True
         row.left_queue = False
         row.error = reason
@@ -321,7 +480,7 @@ class RunStore:
         change.changed.append(run_id)
         change.finished.append(run_id)
         change.removed.extend(self._remember_finished(run_id))
-        return change
+        return self._touched(change)
 
     def _remember_finished(self, run_id: str) -> list[str]:
         self._finished[run_id] = None
@@ -329,6 +488,9 @@ class RunStore:
         evicted: list[str] = []
         while len(self._finished) > self.history_limit:
             old, _ = self._finished.popitem(last=False)
+            row = self.rows.get(old)
+            if row is not None and row.in_history:
+                continue  # still within the run history's bounds
             self.rows.pop(old, None)
             if self.selected == old:
                 self.selected = None
@@ -374,14 +536,14 @@ class RunStore:
             self.rows[run_id] = row
             change.added.append(run_id)
         row.submitted = row.submitted or by_user
-        return change
+        return self._touched(change)
 
     def set_canceled(self, run_id: str, now: datetime) -> Change:
         """Cancel accepted by the server: show it at once (the next fetch confirms)."""
         change = Change()
         row = self.rows.get(run_id)
         if row is None or row.is_final:
-            return change
+            return self._touched(change)
         row.in_queue = False
         row.left_queue = False
         self._set_status(row, RunStatus.CANCELED, None, now)
@@ -389,7 +551,7 @@ class RunStore:
         change.changed.append(run_id)
         change.finished.append(run_id)
         change.removed.extend(self._remember_finished(run_id))
-        return change
+        return self._touched(change)
 
     def toggle_mark(self, run_id: str) -> bool:
         row = self.rows.get(run_id)
@@ -411,36 +573,27 @@ class RunStore:
         )
         return {word: raw[word] for word in order if raw.get(word)}
 
-    def matches(self, row: RunRow, text: str) -> bool:
-        """Case-insensitive substring match across the text columns; empty matches all."""
-        needle = text.strip().lower()
-        return not needle or needle in row.search_text()
-
-    def visible(self, text: str) -> list[RunRow]:
-        return [row for row in self.rows.values() if self.matches(row, text)]
+    @property
+    def positions(self) -> dict[str, int]:
+        """Queue position of every waiting run (``queueing.queue_positions``), recomputed
+        only after a change."""
+        if self._positions is None:
+            self._positions = queue_positions(self.rows.values())
+        return self._positions
 
     @staticmethod
-    def sort_key(row: RunRow, column: str) -> tuple[object, ...]:
-        """Sort key for ``column``; every key ends with the run ID so order is total."""
-        if column == "status":
-            if row.is_final:
-                # Finished runs: most recently finished first.
-                return (_FINAL_RANK, 0, -_ts(row.status_since), row.run_id)
-            rank = 5 if row.left_queue else _STATUS_RANK.get(row.status, 3)
-            priority = row.priority or 6
-            return (rank, priority if row.status == RunStatus.QUEUED else 0,
-                    _ts(row.created_at), row.run_id)
-        if column == "created":
-            return (_ts(row.created_at), row.run_id)
-        if column == "in_state":
-            return (_ts(row.status_since), row.run_id)
-        text = {
-            "id": row.run_id,
-            "name": row.name,
-            "app": row.app_id,
-            "instance": row.instance_id,
-            "version": row.version_id,
-            "class": row.execution_class,
-            "user": row.user,
-        }.get(column, row.run_id)
-        return (text.lower(), row.run_id)
+    def matches_filter(row: RunRow, wanted: RunFilter) -> bool:
+        if wanted.batch is not None and row.batch_id.lower() != wanted.batch:
+            return False
+        return not wanted.text or wanted.text in row.search_text()
+
+    def matches(self, row: RunRow, text: str) -> bool:
+        """Case-insensitive substring match across the text columns, and ``batch:ID``;
+        empty matches all."""
+        return self.matches_filter(row, parse_filter(text))
+
+    def visible(self, text: str) -> list[RunRow]:
+        wanted = parse_filter(text)
+        if wanted.empty:
+            return list(self.rows.values())
+        return [row for row in self.rows.values() if self.matches_filter(row, wanted)]

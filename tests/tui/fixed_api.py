@@ -4,6 +4,8 @@ Why a fake here: snapshot SVGs must be byte-identical on every run, so the data 
 sizes, logs, outputs) must not depend on a real service's clock or scheduler. The first queue
 call lists eight runs; later calls list five, so three runs "leave the queue" and the app
 fetches their final states (succeeded, failed, canceled), exactly as with the real service.
+The run history lists two applications whose run lists hold those runs plus ``HISTORY``:
+runs that finished hours before the monitor started (one with an objective series).
 """
 
 from __future__ import annotations
@@ -34,6 +36,25 @@ RUNS: list[tuple[str, str, str, str, str | None, float, float, int, str]] = [
     ("run-6k8l0z2x", "stale what-if", "knapsack", "queued", "canceled", 30, 3, 8, "6c9500mb870s"),
 ]
 
+HISTORY: list[tuple[str, str, str, str, str | None, float, float, int, str]] = [
+    ("run-1a2b3c4d", "depot east 90 stops", "routing", "succeeded", "succeeded", 95, 94, 6,
+     "6c9500mb870s"),
+    ("run-5e6f7g8h", "monthly plan", "knapsack", "succeeded", "succeeded", 130, 129.5, 6,
+     "6c9500mb870s"),
+    ("run-9i0j1k2l", "depot west 60 stops", "routing", "failed", "failed", 200, 199, 4,
+     "6c9500mb870s"),
+]
+"""Runs that finished before the monitor started: only the run history lists them."""
+BATCHES = {"run-1a2b3c4d": "bx-42", "run-9i0j1k2l": "bx-42", "run-9x2c5v7n": "bx-42"}
+SERIES = {"name": "best objective", "data_points": [
+    {"x": float(x), "y": round(7100 - 900 * (1 - 0.82 ** x), 2)} for x in range(0, 31)]}
+ROUTING_STATISTICS = {
+    "schema": "v1", "run": {"duration": 30.2, "iterations": 34782},
+    "result": {"value": 6201.4, "duration": 30.0, "custom": {
+        "activated_vehicles": 3, "unplanned_stops": 0, "max_route_duration_minutes": 412.5}},
+    "series_data": {"value": SERIES},
+}
+
 LOG_LINES = [
     "1.0s  best objective 6423.12  iterations 25988",
     "2.0s  best objective 6243.88  iterations 57989",
@@ -62,6 +83,12 @@ class FixedApi:
             "status_changed_at": _z(NOW - timedelta(minutes=since)),
         }
 
+    @staticmethod
+    def _statistics(run_id: str, app: str, status: str) -> dict[str, Any] | None:
+        if status != "succeeded":
+            return None
+        return ROUTING_STATISTICS if app == "routing" else OUTPUT["statistics"]
+
     def _metadata(self, run: tuple[Any, ...], final: bool) -> dict[str, Any]:
         run_id, name, app, status, final_status, created, since, priority, klass = run
         status_now = final_status if (final and final_status) else status
@@ -81,9 +108,26 @@ class FixedApi:
                 "execution_class": klass, "queuing_priority": priority,
                 "status_changed_at": _z(NOW - timedelta(minutes=since)),
                 "options": {"request_options": {"duration": "30"} if app == "routing" else {}},
-                "statistics": OUTPUT["statistics"] if status_now == "succeeded" else None,
+                "statistics": self._statistics(run_id, app, status_now),
+                "batch_experiment_id": BATCHES.get(run_id),
             },
         }
+
+    def _list_item(self, run: tuple[Any, ...], final: bool) -> dict[str, Any]:
+        """A run as ``GET v1/applications/{app}/runs`` lists it."""
+        body = self._metadata(run, final)
+        meta = body.pop("metadata")
+        stats = meta.pop("statistics")
+        indicators = [{"name": "result.value", "value": stats["result"]["value"]}] if stats else []
+        for key in ("format", "input_size", "output_size", "error", "options"):
+            meta.pop(key, None)
+        return {**body, **meta, "statistics": {"status": "succeeded" if stats else "none",
+                                               "indicators": indicators}}
+
+    def _list(self, app_id: str) -> httpx.Response:
+        final = self.queue_calls > 1
+        runs = sorted((r for r in (*RUNS, *HISTORY) if r[2] == app_id), key=lambda r: r[5])
+        return httpx.Response(200, json={"runs": [self._list_item(r, final) for r in runs]})
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -92,9 +136,14 @@ class FixedApi:
             runs = RUNS if self.queue_calls == 1 else [r for r in RUNS if r[4] is None]
             return httpx.Response(200, json={"runs": [self._queue_entry(r) for r in runs]})
         parts = path.strip("/").split("/")
+        if parts == ["v1", "applications"]:
+            apps = [{"id": app, "name": app} for app in ("knapsack", "routing")]
+            return httpx.Response(200, json={"items": apps})
+        if len(parts) == 4 and parts[1] == "applications" and parts[3] == "runs":
+            return self._list(parts[2])
         # v1/applications/{app}/runs/{run}[/...]
         if len(parts) >= 5 and parts[1] == "applications" and parts[3] == "runs":
-            run = next((r for r in RUNS if r[0] == parts[4]), None)
+            run = next((r for r in (*RUNS, *HISTORY) if r[0] == parts[4]), None)
             if run is None:
                 return httpx.Response(404, json={"error": f"run {parts[4]} not found"})
             tail = parts[5:]
@@ -114,6 +163,7 @@ class FixedApi:
                 return httpx.Response(200, json={"log": "\n".join(LOG_LINES)})
             if tail == []:
                 body = self._metadata(run, final)
-                body["output"] = OUTPUT
+                body["output"] = OUTPUT if run[2] == "knapsack" else {
+                    "solutions": [{"vehicles": 3}], "statistics": ROUTING_STATISTICS}
                 return httpx.Response(200, json=body)
         return httpx.Response(404, json={"error": f"no route {path}"})

@@ -141,3 +141,21 @@ async def test_one_metadata_request_per_selection(make_inprocess_service, monkey
                 polls = app.queue.polls_completed
                 await wait_until(pilot, lambda polls=polls: app.queue.polls_completed >= polls + 3)
             assert (gets(a), gets(b)) == (1, 2), "one request per selection, nothing more"
+
+
+async def test_a_finished_run_never_turns_stale(inprocess_service):
+    """The pane stops polling a final run; its data cannot go out of date, so it must not
+    say "not refreshed since …" however long it stays selected (it did after ~8 s)."""
+    now = [1000.0]
+    async with client_for(inprocess_service) as client:
+        run_id = await client.create_run("routing", routing_request(1, name="done"))
+        app = app_for(inprocess_service, monotonic=lambda: now[0])
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.main.table.has_run(run_id), 15)
+            app.main.select_run(run_id)
+            await wait_until(pilot, lambda: status_of(app) == RunStatus.SUCCEEDED
+                             and bool(app.main.detail.output_text()), 30)
+            now[0] += 600  # ten minutes later, the queue still fresh
+            app.main.detail.tick(False)
+            assert app.main.detail.status_text() == ""
+            assert not app.main.detail.frozen

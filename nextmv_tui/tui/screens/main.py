@@ -16,20 +16,26 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
 from nextmv_tui.tui import actions
-from nextmv_tui.tui.messages import DetailFetched
+from nextmv_tui.tui.batches import batch_progress, parse_filter
+from nextmv_tui.tui.columns import COLUMN_IDS
+from nextmv_tui.tui.format import DetailExtras
+from nextmv_tui.tui.history_link import HistoryLink
+from nextmv_tui.tui.messages import DemoSubmitted, DetailFetched
 from nextmv_tui.tui.poller import Poller
 from nextmv_tui.tui.screens.run_actions import RunActions
 from nextmv_tui.tui.settings import Settings
-from nextmv_tui.tui.state import SORT_COLUMNS, Change, RunRow, RunStore
+from nextmv_tui.tui.state import Change, RunRow, RunStore
+from nextmv_tui.tui.trend import CountTrend
 from nextmv_tui.tui.widgets.filter_bar import FilterBar
 from nextmv_tui.tui.widgets.queue_table import QueueTable
+from nextmv_tui.tui.widgets.queue_trend import QueueTrend
 from nextmv_tui.tui.widgets.run_detail import RunDetail
 from nextmv_tui.tui.widgets.status_bar import HeaderInfo, HeaderLine, ProblemLine, SummaryLine
 
@@ -39,6 +45,10 @@ if TYPE_CHECKING:
 SECONDS_SHOWN_UNTIL = 600.0
 """format_age shows seconds below 10 minutes; above, ages change once a minute."""
 MINUTE_AGES_REFRESH = 15.0
+EXPIRE_EVERY = 60.0
+"""Seconds between drops of history runs that aged out of ``--history``'s bound."""
+TREND_MIN_WIDTH = 110
+"""Narrower terminals give the summary line the whole row (no sparklines)."""
 
 
 class MainScreen(RunActions):
@@ -53,6 +63,7 @@ class MainScreen(RunActions):
         client: Callable[[], NextmvClient],
         queue: Poller,
         poll_now: Callable[[], None],
+        history: HistoryLink | None = None,
     ) -> None:
         super().__init__(id="main-screen")
         self.settings = settings
@@ -60,6 +71,10 @@ class MainScreen(RunActions):
         self.get_client = client
         self.queue = queue
         self.poll_now = poll_now
+        self.history = history or HistoryLink(settings.history, settings.monotonic)
+        self.trend = CountTrend()
+        self._trend_shown: tuple[object, ...] = ()
+        self._expired_at = 0.0
         self.filter_text = ""
         self.problem = ""
         """Why the queue cannot be read (the app's classification of the last failure)."""
@@ -78,32 +93,55 @@ class MainScreen(RunActions):
         self.table = QueueTable(id="queue")
         self.detail = RunDetail(
             self.get_client, clock=self.settings.clock, monotonic=self.settings.monotonic,
-            max_backoff=self.settings.max_backoff, id="detail",
+            max_backoff=self.settings.max_backoff, extras=self._detail_extras, id="detail",
         )
         self.filter_bar = FilterBar(id="filter")
         self.summary_line = SummaryLine(id="summary")
+        self.trend_view = QueueTrend(id="trend")
         yield self.header_line
         yield self.problem_line
         with Vertical(id="main"):
             yield self.table
             yield self.detail
         yield self.filter_bar
-        yield self.summary_line
+        with Horizontal(id="summary-row"):
+            yield self.summary_line
+            yield self.trend_view
         yield Footer()
 
     def on_mount(self) -> None:
         self.filter_bar.display = False
+        self.table.clock = self._ages_now
         self.table.focus()
         self.show_connection()
         self._update_summary()
         self.set_interval(1.0, self._tick, name="clock")
+        if self.settings.demo:
+            self._start_demo()
 
     # --- store changes -> widgets -----------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.trend_view.display = event.size.width >= TREND_MIN_WIDTH
 
     def _visible_rows(self) -> list[RunRow]:
         if not self.filter_text.strip():
             return list(self.store.rows.values())
         return self.store.visible(self.filter_text)
+
+    def _detail_extras(self, row: RunRow | None) -> DetailExtras:
+        """Queue position and batch progress of the detail pane's run (from the store)."""
+        if row is None:
+            return DetailExtras()
+        position = self.store.positions.get(row.run_id)
+        where = ""
+        if position is not None:
+            waiting = sum(1 for r in self.store.rows.values()
+                          if r.execution_class == row.execution_class
+                          and r.run_id in self.store.positions)
+            where = f"#{position} of {waiting} waiting in class {row.execution_class or '-'}"
+        progress = batch_progress(self.store.rows.values(), row.batch_id) if row.batch_id else None
+        return DetailExtras(where, progress.text() if progress else row.batch_id)
 
     def _ages_now(self) -> datetime:
         """Ages count to now, or only to the last good poll while the data is stale."""
@@ -124,7 +162,7 @@ class MainScreen(RunActions):
         self._new_above.update(change.added)
         with self.app.batch_update():
             table.sync(self._visible_rows(), dirty, self._ages_now(), force_sort=force_sort,
-                       stale=self.queue.is_stale())
+                       stale=self.queue.is_stale(), positions=self.store.positions)
             selected = table.select_run(None if follow_top else anchor, anchor_index)
         self._set_selected(selected)
         if self.store.selected in dirty:
@@ -189,7 +227,7 @@ class MainScreen(RunActions):
             failures=queue.failures, interval=queue.interval,
             effective_interval=queue.effective_interval(), paused=queue.paused,
             read_only=settings.read_only, stale=queue.is_stale(), as_of=self.as_of,
-            failing_since=since,
+            failing_since=since, history=self.history.problem_text(),
         )
         self.header_info = info
         self.header_line.show(info)
@@ -214,11 +252,27 @@ class MainScreen(RunActions):
 
     def _update_summary(self) -> None:
         table = self.table
+        counts = self.store.counts()
+        wanted = parse_filter(self.filter_text)
+        progress = (batch_progress(self.store.rows.values(), wanted.batch)
+                    if wanted.batch else None)
         self.summary_line.show(
-            self.store.counts(), shown=table.row_count, total=len(self.store),
+            counts, shown=table.row_count, total=len(self.store),
             sort_column=table.sort_column, reverse=table.sort_reverse,
             filter_text=self.filter_text, above=self._above_view(),
+            batch=progress.text() if progress else "",
+            loading=self.history.loading(),
         )
+        self._show_trend(counts.get("queued", 0), counts.get("running", 0))
+
+    def _show_trend(self, queued: int, running: int) -> None:
+        trend = self.trend
+        trend.observe(queued, running)
+        sampled = trend.sample(self.settings.monotonic())
+        shown = (queued, running, len(trend.queued))
+        if sampled or shown != self._trend_shown:
+            self._trend_shown = shown
+            self.trend_view.show(trend, queued, running)
 
     def _tick(self) -> None:
         """Every second: header (data age, countdown), summary and detail pane; the table's
@@ -232,7 +286,10 @@ class MainScreen(RunActions):
         if now - self._ages_at >= every - 0.05:
             self._ages_at = now
             with self.app.batch_update():
-                self._youngest_age = self.table.refresh_ages(self.store.get, self._ages_now())
+                self._youngest_age = self.table.refresh_live(self._ages_now())
+        if now - self._expired_at >= EXPIRE_EVERY:
+            self._expired_at = now
+            self.apply_change(self.store.expire_history(self.settings.clock()))
         self.detail.tick(self.queue.is_stale())
 
     # --- view actions -----------------------------------------------------------------------
@@ -256,8 +313,9 @@ class MainScreen(RunActions):
 
     def action_sort(self) -> None:
         table = self.table
-        index = SORT_COLUMNS.index(table.sort_column) if table.sort_column in SORT_COLUMNS else 0
-        column = SORT_COLUMNS[(index + 1) % len(SORT_COLUMNS)]
+        shown = table.shown_columns
+        index = shown.index(table.sort_column) if table.sort_column in shown else 0
+        column = shown[(index + 1) % len(shown)] if shown else COLUMN_IDS[0]
         self._resort(column, table.sort_reverse)
         self.notify(f"Sorted by {column}.", timeout=2)
 
@@ -274,3 +332,21 @@ class MainScreen(RunActions):
     def _resort(self, column: str, reverse: bool) -> None:
         self.table.set_sort(column, reverse)
         self.apply_change(Change(), force_sort=True)
+
+    # --- demo feeder (--demo) ---------------------------------------------------------------
+
+    def _start_demo(self) -> None:
+        from nextmv_tui.tui.demo import DemoFeeder, DemoJob
+
+        def submitted(run_id: str, job: DemoJob) -> None:
+            self.post_message(DemoSubmitted(run_id, job.app_id, job.name))
+
+        feeder = DemoFeeder(self.get_client(), on_submit=submitted)
+        self.run_worker(feeder.run(), group="demo", exit_on_error=False, name="demo")
+
+    @on(DemoSubmitted)
+    def _demo_submitted(self, message: DemoSubmitted) -> None:
+        change = self.store.add_submitted(
+            message.run_id, message.app_id, message.name, self.settings.clock(), by_user=False
+        )
+        self.apply_change(change)

@@ -15,32 +15,32 @@ the last good poll only (the caller passes that time as ``now``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
-from nextmv_tui.tui.format import clean, format_age
-from nextmv_tui.tui.state import COLUMN_TITLES, SORT_COLUMNS, RunRow, RunStore
+from nextmv_tui.tui.columns import (
+    BY_ID,
+    COLUMN_IDS,
+    COLUMNS,
+    LIVE_IDS,
+    STATUS_GLYPHS,
+    CellContext,
+    fit_columns,
+    sort_key,
+)
+from nextmv_tui.tui.state import RunRow
 
-STATUS_GLYPHS = {
-    "running": "▶",
-    "queued": "…",
-    "finishing": "◌",
-    "succeeded": "✔",
-    "failed": "✘",
-    "canceled": "⊘",
-    "none": "·",
-    "unknown": "?",
-    "gone": "-",
-}
+__all__ = ["STATUS_GLYPHS", "QueueTable"]
 
 STATUS_COLOURS = {
     "running": "accent",
@@ -55,14 +55,14 @@ STATUS_COLOURS = {
 }
 """Theme variable per status word; resolved against the current theme at mount/theme change."""
 
-MAX_WIDTHS = {
-    "name": 28, "app": 16, "instance": 14, "version": 14, "class": 14, "user": 24,
-}
-FIXED_WIDTHS = {"status": 12, "created": 8, "in_state": 8}
 SHRINK_EVERY = 10.0
 """Seconds between exact width recomputations (only after rows went away)."""
 REBUILD_FRACTION = 0.5
 """Above this share of rows removed at once, clear and re-add (remove_row is O(n) each)."""
+_INDEX = {column_id: index for index, column_id in enumerate(COLUMN_IDS)}
+_LIVE = tuple(_INDEX[column_id] for column_id in LIVE_IDS)
+_DIM = len(COLUMNS)
+"""Index of the rendered tuple's last item: whether the row is dimmed (not a column)."""
 
 
 class _IdCell(Text):
@@ -73,20 +73,14 @@ class _IdCell(Text):
     sort_key: tuple[object, ...] = ()
 
 
-def _clip(value: str, width: int | None) -> str:
-    value = clean(value)
-    if width is None or len(value) <= width:
-        return value
-    return value[: width - 1] + "…"
-
-
 class QueueTable(DataTable[Text]):
     """Runs by ID; ``sync`` is the only way rows change."""
 
     BINDINGS = [Binding("home", "scroll_top", "Top", show=False)]
 
     class Restyled(Message):
-        """The theme changed: the owner must ``sync`` (every row is restyled there)."""
+        """The theme changed or the columns must change (the terminal was resized): the
+        owner must ``sync`` (every row is redrawn there)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
@@ -96,26 +90,53 @@ class QueueTable(DataTable[Text]):
         self._reverse = False
         self._status_styles: dict[str, Style] = {}
         self._dim = Style(dim=True)
-        self._widths: dict[str, int] = {}
+        self._widths: dict[str, int] = {c.id: cell_len(c.title) for c in COLUMNS}
+        for column in COLUMNS:
+            if column.fixed:
+                self._widths[column.id] = max(column.width, cell_len(column.title))
+        self._empty = {c.id for c in COLUMNS if c.hide_empty}
+        """``hide_empty`` columns with no value in any row shown."""
         self._widths_changed = False
         self._last_shrink = 0.0
         self._restyle_all = False
         self._stale = False
+        self._shown: tuple[str, ...] = COLUMN_IDS
+        """The columns on screen (``fit_columns`` for the table's width)."""
+        self._positions: Mapping[str, int] = {}
+        self._rows: Mapping[str, RunRow] = {}
+        self.clock: Callable[[], datetime] | None = None
+        """What live cells count to (set by the owner: now, or frozen while stale)."""
 
     # --- setup --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        for key in SORT_COLUMNS:
-            width = FIXED_WIDTHS.get(key, cell_len(COLUMN_TITLES[key]))
-            self._widths[key] = width
-            self.add_column(COLUMN_TITLES[key], key=key, width=width)
+        self._add_columns()
         self._resolve_styles()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
+
+    def _add_columns(self) -> None:
+        for column_id in self._shown:
+            self.add_column(BY_ID[column_id].title, key=column_id,
+                            width=self._widths[column_id])
 
     def _on_theme(self) -> None:
         self._resolve_styles()
         self._restyle_all = True  # colours are re-applied by the next (keyed) sync
         self.post_message(self.Restyled())
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._fit() != self._shown:
+            self.post_message(self.Restyled())  # the owner's sync rebuilds the columns
+
+    def _fit(self) -> tuple[str, ...]:
+        available = self.scrollable_content_region.width
+        if available <= 0:
+            return self._shown
+        return fit_columns(available, self._widths, empty=self._empty)
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        return self._shown
 
     def _resolve_styles(self) -> None:
         variables = self.app.get_css_variables()
@@ -130,32 +151,23 @@ class QueueTable(DataTable[Text]):
 
     # --- rendering ----------------------------------------------------------------------
 
-    def _cells(self, row: RunRow, now: datetime) -> tuple[str, ...]:
-        word = row.status_word
-        mark = "*" if row.marked else " "
-        created = format_age((now - row.created_at).total_seconds()) if row.created_at else ""
-        in_state = format_age((now - row.status_since).total_seconds())
-        unsure = self._stale and not row.is_final  # not confirmed since the last good poll
+    def _cell_context(self, now: datetime) -> CellContext:
+        return CellContext(now=now, positions=self._positions, stale=self._stale)
+
+    def _cells(self, row: RunRow, ctx: CellContext) -> tuple[str, ...]:
+        """Every column's text (shown or not), then the dim flag."""
+        unsure = ctx.stale and not row.is_final
         return (
-            f"{mark}{STATUS_GLYPHS.get(word, '?')} {word}{'?' if unsure else ''}",
-            clean(row.run_id),
-            _clip(row.name, MAX_WIDTHS["name"]),
-            _clip(row.app_id, MAX_WIDTHS["app"]),
-            _clip(row.instance_id, MAX_WIDTHS["instance"]),
-            _clip(row.version_id, MAX_WIDTHS["version"]),
-            _clip(row.execution_class, MAX_WIDTHS["class"]),
-            _clip(row.user, MAX_WIDTHS["user"]),
-            created,
-            in_state,
+            *(column.cell(row, ctx) for column in COLUMNS),
             # not a column: whether the row is dimmed (part of the change check)
             "dim" if row.is_final or unsure else "",
         )
 
     def _styled(self, row: RunRow, cells: tuple[str, ...]) -> list[Text]:
-        return [self._styled_cell(row, cells, index) for index in range(len(SORT_COLUMNS))]
+        return [self._styled_cell(row, cells, _INDEX[column_id]) for column_id in self._shown]
 
     def _styled_cell(self, row: RunRow, cells: tuple[str, ...], index: int) -> Text:
-        dim = self._dim if cells[-1] else None
+        dim = self._dim if cells[_DIM] else None
         if index == 0:
             status_style = self._status_styles.get(row.status_word, Style())
             return Text(cells[0], style=status_style + dim if dim else status_style)
@@ -163,7 +175,7 @@ class QueueTable(DataTable[Text]):
             cell = _IdCell(cells[1], style=dim or "")
             cell.sort_key = self._sort_keys.get(row.run_id, ())
             return cell
-        return Text(cells[index], style=dim or "")
+        return Text(cells[index], style=dim or "", justify=COLUMNS[index].align)
 
     # --- incremental update --------------------------------------------------------------
 
@@ -177,7 +189,7 @@ class QueueTable(DataTable[Text]):
 
     def set_sort(self, column: str, reverse: bool) -> None:
         """Change the sort; applied at the next ``sync`` (call it with ``force_sort``)."""
-        self._sort_column = column if column in SORT_COLUMNS else "status"
+        self._sort_column = column if column in BY_ID else "status"
         self._reverse = reverse
         self._sort_keys.clear()
 
@@ -202,14 +214,21 @@ class QueueTable(DataTable[Text]):
         *,
         force_sort: bool = False,
         stale: bool = False,
+        positions: Mapping[str, int] | None = None,
     ) -> None:
         """Make the table show exactly ``rows`` (the visible runs), cheaply.
 
         ``dirty`` are run IDs whose data may have changed; rows not listed there and already
         shown are left alone. The caller restores the selection afterwards (``select_run``).
         When ``stale`` flips, active rows are redrawn with (or without) the stale marker.
+        ``positions`` (queue positions) change cells of rows that did not change: only the
+        rows on screen are redrawn for them (``refresh_live``).
         """
         wanted = {row.run_id: row for row in rows}
+        self._rows = wanted
+        moved = positions is not None and positions is not self._positions
+        if positions is not None:
+            self._positions = positions
         restyle_all, self._restyle_all = self._restyle_all, False
         if restyle_all:
             dirty = list(self._rendered)
@@ -218,30 +237,40 @@ class QueueTable(DataTable[Text]):
             dirty = {*dirty, *(r.run_id for r in rows if not r.is_final)}
         shown = self._rendered
         removed = [run_id for run_id in shown if run_id not in wanted]
-        if removed and len(removed) > REBUILD_FRACTION * max(1, len(shown)) and len(shown) > 50:
-            self._rebuild(rows, now)
+        many_gone = len(removed) > REBUILD_FRACTION * max(1, len(shown)) and len(shown) > 50
+        fitted = self._fit()
+        if fitted != self._shown or (removed and many_gone):
+            self._rebuild(rows, now, fitted)
             return
         for run_id in removed:
             self.remove_row(run_id)
             del shown[run_id]
             self._sort_keys.pop(run_id, None)
         resort = self._update_rows(wanted, dirty, now, restyle_all) or force_sort
-        resort = resort or not self._sort_keys
-        column = self._sort_column
-        for row in rows:
-            if row.run_id in shown:
-                continue
-            cells = self._cells(row, now)
-            self._grow(cells)
-            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
-            self.add_row(*self._styled(row, cells), key=row.run_id)
-            shown[row.run_id] = cells
-            resort = True
+        resort = self._add_rows(rows, now) or resort or not self._sort_keys
         if resort:
             self._apply_sort(wanted)
         if removed and time.monotonic() - self._last_shrink > SHRINK_EVERY:
             self._recompute_widths()
         self._apply_widths()
+        if moved:
+            self.refresh_live(now)
+
+    def _add_rows(self, rows: Sequence[RunRow], now: datetime) -> bool:
+        shown = self._rendered
+        ctx = self._cell_context(now)
+        column = self._sort_column
+        added = False
+        for row in rows:
+            if row.run_id in shown:
+                continue
+            cells = self._cells(row, ctx)
+            self._grow(cells)
+            self._sort_keys[row.run_id] = sort_key(row, column)
+            self.add_row(*self._styled(row, cells), key=row.run_id)
+            shown[row.run_id] = cells
+            added = True
+        return added
 
     def _update_rows(
         self, wanted: dict[str, RunRow], dirty: Collection[str], now: datetime, restyle_all: bool
@@ -249,73 +278,85 @@ class QueueTable(DataTable[Text]):
         """Update the shown rows among ``dirty`` in place; True if a sort key changed."""
         shown = self._rendered
         column = self._sort_column
+        ctx = self._cell_context(now)
         resort = False
         for run_id in dirty:
             row = wanted.get(run_id)
             if row is None or run_id not in shown:
                 continue
-            cells = self._cells(row, now)
+            cells = self._cells(row, ctx)
             old = shown[run_id]
             if cells != old or restyle_all:
                 self._grow(cells)
-                restyle = restyle_all or cells[-1] != old[-1]  # every cell changes style
-                for index, key in enumerate(SORT_COLUMNS):
+                restyle = restyle_all or cells[_DIM] != old[_DIM]  # every cell changes style
+                for key in self._shown:
+                    index = _INDEX[key]
                     if restyle or cells[index] != old[index]:
                         self.update_cell(run_id, key, self._styled_cell(row, cells, index))
                 shown[run_id] = cells
-            sort_key = RunStore.sort_key(row, column)
-            if self._sort_keys.get(run_id) != sort_key:
-                self._set_sort_key(run_id, sort_key)
+            key_now = sort_key(row, column)
+            if self._sort_keys.get(run_id) != key_now:
+                self._set_sort_key(run_id, key_now)
                 resort = True
         return resort
 
-    def _rebuild(self, rows: Sequence[RunRow], now: datetime) -> None:
-        self.clear()
+    def _rebuild(self, rows: Sequence[RunRow], now: datetime, columns: tuple[str, ...]) -> None:
+        """Clear and re-add every row (and the columns, when they change)."""
+        self.clear(columns=columns != self._shown)
+        if columns != self._shown:
+            self._shown = columns
+            self._add_columns()
         self._rendered.clear()
         self._sort_keys.clear()
         column = self._sort_column
-        ordered = sorted(
-            rows, key=lambda r: RunStore.sort_key(r, column), reverse=self._reverse
-        )
+        ctx = self._cell_context(now)
+        ordered = sorted(rows, key=lambda r: sort_key(r, column), reverse=self._reverse)
         for row in ordered:
-            cells = self._cells(row, now)
-            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
+            cells = self._cells(row, ctx)
+            self._sort_keys[row.run_id] = sort_key(row, column)
             self.add_row(*self._styled(row, cells), key=row.run_id)
             self._rendered[row.run_id] = cells
         self._recompute_widths()
+        self._widths_changed = True
         self._apply_widths()
 
     # --- column widths: computed here, never by re-measuring whole columns ---------------
 
     def _grow(self, cells: tuple[str, ...]) -> None:
         widths = self._widths
-        for key, value in zip(SORT_COLUMNS, cells, strict=False):
-            if key in FIXED_WIDTHS:
+        for column, value in zip(COLUMNS, cells, strict=False):
+            if column.fixed:
                 continue
             width = cell_len(value)
-            if width > widths[key]:
-                widths[key] = width
+            if width and column.id in self._empty:
+                self._empty.discard(column.id)
+                self._widths_changed = True
+            if width > widths[column.id]:
+                widths[column.id] = width
                 self._widths_changed = True
 
     def _recompute_widths(self) -> None:
         """Exact widths from the shown cells (lets columns shrink after rows went away)."""
         self._last_shrink = time.monotonic()
-        for index, key in enumerate(SORT_COLUMNS):
-            if key in FIXED_WIDTHS:
+        for index, column in enumerate(COLUMNS):
+            if column.fixed:
                 continue
             widest = max((cell_len(cells[index]) for cells in self._rendered.values()),
                          default=0)
-            width = max(widest, cell_len(COLUMN_TITLES[key]))
-            if width != self._widths[key]:
-                self._widths[key] = width
+            if column.hide_empty and not widest and column.id not in self._empty:
+                self._empty.add(column.id)
+                self._widths_changed = True
+            width = max(widest, cell_len(column.title))
+            if width != self._widths[column.id]:
+                self._widths[column.id] = width
                 self._widths_changed = True
 
     def _apply_widths(self) -> None:
         if not self._widths_changed:
             return
         self._widths_changed = False
-        for key, width in self._widths.items():
-            self.columns[ColumnKey(key)].width = width
+        for key in self._shown:
+            self.columns[ColumnKey(key)].width = self._widths[key]
         # DataTable has no public "column width changed" call. These are the two internals
         # add_column/update_cell use to re-measure the virtual size and drop render caches
         # (Textual 8.x; the project pins textual<9).
@@ -323,12 +364,14 @@ class QueueTable(DataTable[Text]):
         self._update_count += 1
         self.check_idle()
         self.refresh()
+        if self._fit() != self._shown:
+            self.post_message(self.Restyled())  # wider content: fewer columns fit
 
-    def _set_sort_key(self, run_id: str, sort_key: tuple[object, ...]) -> None:
-        self._sort_keys[run_id] = sort_key
+    def _set_sort_key(self, run_id: str, key: tuple[object, ...]) -> None:
+        self._sort_keys[run_id] = key
         cell = self.get_cell(run_id, "id")
         if isinstance(cell, _IdCell):
-            cell.sort_key = sort_key
+            cell.sort_key = key
 
     def _apply_sort(self, wanted: dict[str, RunRow]) -> None:
         column = self._sort_column
@@ -336,47 +379,61 @@ class QueueTable(DataTable[Text]):
         if len(keys) != len(self._rendered):  # after set_sort: recompute every key
             for run_id in self._rendered:
                 if run_id not in keys and run_id in wanted:
-                    self._set_sort_key(run_id, RunStore.sort_key(wanted[run_id], column))
+                    self._set_sort_key(run_id, sort_key(wanted[run_id], column))
 
         def key(cell: object) -> tuple[object, ...]:
             return cell.sort_key if isinstance(cell, _IdCell) else ()
 
         self.sort("id", key=key, reverse=self._reverse)
 
-    def refresh_ages(self, rows: Callable[[str], RunRow | None], now: datetime) -> float:
-        """Update the relative-time cells of the rows currently on screen only.
+    # --- cells that change with time alone: the rows on screen only ----------------------
+
+    def refresh_live(self, now: datetime) -> float:
+        """Update the cells that change with time alone (ages, a running run's duration,
+        queue positions) of the rows currently on screen only.
 
         Returns the youngest age on screen (seconds): the caller refreshes less often when
         every age shown has minute granularity."""
         youngest = float("inf")
         if self.row_count == 0:
             return youngest
+        ctx = self._cell_context(now)
+        live = [index for index in _LIVE if COLUMN_IDS[index] in self._shown]
         first = max(0, int(self.scroll_y))
-        visible = max(1, self.size.height)
-        last = min(self.row_count, first + visible)
+        last = min(self.row_count, first + max(1, self.size.height))
         for index in range(first, last):
             try:
                 run_id = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
             except CellDoesNotExist:
                 continue
-            if run_id is None:
+            row = self._rows.get(run_id) if run_id is not None else None
+            old = self._rendered.get(run_id) if run_id is not None else None
+            if row is None or old is None or run_id is None:
                 continue
-            row = rows(run_id)
-            old = self._rendered.get(run_id)
-            if row is None or old is None:
+            youngest = min(youngest, _youngest(row, now))
+            cells = list(old)
+            for column in live:
+                cells[column] = COLUMNS[column].cell(row, ctx)
+            if cells == list(old):
                 continue
-            youngest = min(youngest, (now - row.status_since).total_seconds())
-            if row.created_at is not None:
-                youngest = min(youngest, (now - row.created_at).total_seconds())
-            cells = self._cells(row, now)
-            if cells[8:10] == old[8:10]:
-                continue
-            dim = self._dim if cells[-1] else None
-            for index_col, key in ((8, "created"), (9, "in_state")):
-                if cells[index_col] != old[index_col]:
-                    self.update_cell(run_id, key, Text(cells[index_col], style=dim or ""))
-            self._rendered[run_id] = (*old[:8], cells[8], cells[9], old[10])
+            new = tuple(cells)
+            for column in live:
+                if new[column] != old[column]:
+                    self.update_cell(run_id, COLUMN_IDS[column],
+                                     self._styled_cell(row, new, column))
+            self._rendered[run_id] = new
         return youngest
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value) and self._rendered:
+            # Rows scrolled into view may show positions or ages of an older refresh.
+            self.call_after_refresh(self._refresh_after_scroll)
+
+    def _refresh_after_scroll(self) -> None:
+        if self.clock is not None:
+            self.refresh_live(self.clock())
+
 
     def select_run(self, run_id: str | None, fallback_index: int = 0) -> str | None:
         """Put the cursor on ``run_id`` if shown, else on the row at ``fallback_index``
@@ -397,3 +454,11 @@ class QueueTable(DataTable[Text]):
         if first <= 0:
             return []
         return [row.key.value for row in self.ordered_rows[:first] if row.key.value]
+
+
+def _youngest(row: RunRow, now: datetime) -> float:
+    """The smallest age a row shows (its creation, its state, its running time)."""
+    ages = [(now - row.status_since).total_seconds()]
+    if row.created_at is not None:
+        ages.append((now - row.created_at).total_seconds())
+    return min(ages)

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
@@ -30,6 +30,7 @@ from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.follow import DEBOUNCE, Plan, RunFollow
 from nextmv_tui.tui.format import (
+    DetailExtras,
     clean,
     format_age,
     human_bytes,
@@ -42,12 +43,17 @@ from nextmv_tui.tui.format import (
 from nextmv_tui.tui.messages import DetailFailed, DetailFetched
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.state import RunRow
+from nextmv_tui.tui.statistics import objective_series
 from nextmv_tui.tui.timers import PollTimer
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.client import NextmvClient
+    from nextmv_tui.tui.statistics import Series
+    from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
 
 LOG_MAX_LINES = 1000
+PLOT_MIN_WIDTH = 120
+"""A narrower pane shows no plot (the statistics table summarises the series)."""
 CACHE_SIZE = 64
 DETAIL_RETRY = PollerConfig(interval=1.0, jitter=0.2)
 """Retries of a failing detail poll: 1, 2, 4 ... s (capped), with jitter."""
@@ -65,10 +71,14 @@ class RunDetail(Vertical):
         clock: Callable[[], datetime],
         monotonic: Callable[[], float],
         max_backoff: float = 30.0,
+        extras: Callable[[RunRow | None], DetailExtras] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self._get_client = client
+        self._extras = extras or (lambda _row: DetailExtras())
+        self._plotted: RunInformation | None = None
+        self._wide = True
         self._clock = clock
         self._monotonic = monotonic
         self._config = PollerConfig(DETAIL_RETRY.interval, max_backoff=max_backoff,
@@ -95,6 +105,9 @@ class RunDetail(Vertical):
         self._log_view = Log(max_lines=LOG_MAX_LINES, auto_scroll=True, id="detail-log")
         self._output_view = Static("", id="detail-output")
         yield self._status
+        self._plot: ObjectivePlot | None = None
+        """Mounted with the first series (plotext is imported then, not at launch)."""
+        self._series: Series | None = None
         with Horizontal(id="detail-body"):
             with VerticalScroll(id="detail-info-scroll"):
                 yield self._info_view
@@ -104,9 +117,13 @@ class RunDetail(Vertical):
                 yield Static("Output", classes="pane-title", id="detail-output-title")
                 with VerticalScroll(id="detail-output-scroll"):
                     yield self._output_view
+            with Vertical(id="detail-plot-box"):
+                yield Static("Objective over time", classes="pane-title",
+                             id="detail-plot-title")
 
     def on_mount(self) -> None:
         self._status.display = False
+        self.query_one("#detail-plot-box").display = False
 
     # --- driven by the screen --------------------------------------------------------------
 
@@ -213,11 +230,11 @@ class RunDetail(Vertical):
                 message.lines, message.reset = text.splitlines()[-LOG_MAX_LINES:], True
         except Exception:
             pass  # the output still matters more than the log's tail
-        message.output = await self._read_output(client, app_id, info)
+        message.output = await self._read_output(client, app_id, info, message)
 
     @staticmethod
     async def _read_output(
-        client: NextmvClient, app_id: str, info: RunInformation
+        client: NextmvClient, app_id: str, info: RunInformation, message: DetailFetched
     ) -> tuple[str, bool]:
         summary = output_summary(info)
         if summary is not None:
@@ -228,6 +245,8 @@ class RunDetail(Vertical):
             return f"Output not loaded: {exc}", False
         if result.output is None:
             return "The run returned no output.", False
+        stats = result.output.get("statistics") if isinstance(result.output, dict) else None
+        message.statistics = stats if isinstance(stats, dict) else None
         text, truncated = preview_json(result.output)
         if truncated:
             text += (f"\n… truncated ({human_bytes(info.metadata.output_size)} in all); "
@@ -247,6 +266,8 @@ class RunDetail(Vertical):
         if message.info is not None:
             self._info = message.info
             follow.info_fetched(message.info.status, now)
+        if self._info is not None:
+            self._info = _with_statistics(self._info, message.statistics)
         if message.next_log_in is not None:
             ok = message.next_log_in >= 0
             follow.logs_fetched(message.log_token, message.next_log_in if ok else None, now)
@@ -306,8 +327,10 @@ class RunDetail(Vertical):
 
     @property
     def frozen(self) -> bool:
-        """Live counters stop: the data is stale (a failing link or overdue polls)."""
-        return self._as_of is not None and (self._queue_stale or self.poller.is_stale())
+        """Live counters stop: the data is stale (a failing link or overdue polls). A final
+        run's poller has stopped on purpose: its data cannot go out of date."""
+        own = self.poller.is_stale() and not self.poller.stopped
+        return self._as_of is not None and (self._queue_stale or own)
 
     def output_text(self) -> str:
         return self._output[0] if self._output else ""
@@ -320,7 +343,8 @@ class RunDetail(Vertical):
         return self._as_of if self.frozen and self._as_of is not None else self._clock()
 
     def render_info(self) -> RenderableType:
-        return render_info(self._row, self._info, self._counter_now(), frozen=self.frozen)
+        return render_info(self._row, self._info, self._counter_now(), frozen=self.frozen,
+                           extras=self._extras(self._row))
 
     def _render_info(self) -> None:
         now = self._counter_now()
@@ -328,16 +352,48 @@ class RunDetail(Vertical):
         signature = (
             self._info.model_dump_json() if self._info else None,
             self._row.status_word if self._row else None, self.run_id, self.frozen,
+            self._extras(self._row), self._row.objective if self._row else None,
             format_age((now - since).total_seconds()) if since else "",
             format_age((now - self._info.metadata.created_at).total_seconds())
             if self._info else "",
         )
         if signature == self._signature:
             return  # the per-second tick changed nothing visible
-        same_shape = signature[:4] == self._signature[:4]
+        same_shape = signature[:6] == self._signature[:6]
         self._signature = signature
         # Only the ages changed: same number of lines, so no layout pass is needed.
         self._info_view.update(self.render_info(), layout=not same_shape)
+        self._render_plot()
+
+    def _render_plot(self) -> None:
+        """The objective over time, when the run's statistics carry a series."""
+        if self._info is self._plotted:
+            return
+        self._plotted = self._info
+        meta = self._info.metadata if self._info is not None else None
+        stats = (meta.statistics or meta.metrics) if meta is not None else None
+        self._series = objective_series(stats) if stats else None
+        if self._plot is None and self._series is not None:
+            from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
+
+            self._plot = ObjectivePlot(id="detail-plot")
+            self.query_one("#detail-plot-box").mount(self._plot)
+        if self._plot is not None:
+            self._plot.show(self._series)
+        self._show_plot_box()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._wide = event.size.width >= PLOT_MIN_WIDTH
+        self._show_plot_box()
+
+    def _show_plot_box(self) -> None:
+        box = self.query_one("#detail-plot-box")
+        box.display = self._series is not None and self._wide
+
+    @property
+    def plotted(self) -> bool:
+        """A series is plotted (tests, screenshots)."""
+        return self._plot is not None and self._plot.series is not None and self._wide
 
     def status_text(self) -> str:
         """The pane's one status line: an error, stale data, or nothing."""
@@ -369,3 +425,12 @@ class RunDetail(Vertical):
         text, is_json = self._output
         shown = safe(text, multiline=True)
         self._show_output(JSONHighlighter()(shown) if is_json else Text(shown.plain, "italic"))
+
+
+def _with_statistics(info: RunInformation, statistics: dict[str, Any] | None) -> RunInformation:
+    """``info`` with the output's statistics when its metadata has none: the plot and the
+    statistics table read them there (Cloud's metadata carries flat metrics only)."""
+    if statistics is None or info.metadata.statistics:
+        return info
+    metadata = info.metadata.model_copy(update={"statistics": statistics})
+    return info.model_copy(update={"metadata": metadata})

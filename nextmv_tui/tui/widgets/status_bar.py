@@ -12,9 +12,9 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from nextmv_tui.tui.columns import STATUS_GLYPHS
 from nextmv_tui.tui.format import format_age, safe, utc_stamp
 from nextmv_tui.tui.poller import ConnectionState
-from nextmv_tui.tui.widgets.queue_table import STATUS_GLYPHS
 
 PROBLEM_STATES = ("offline", "error", "limited", "auth", "tls")
 
@@ -42,6 +42,8 @@ class HeaderInfo:
     as_of: datetime | None = None
     """Wall-clock time of the last good poll (shown while the data is stale)."""
     failing_since: datetime | None = None
+    history: str = ""
+    """What is wrong with the run history (its own line: the queue may be fine)."""
 
 
 class HeaderLine(Static):
@@ -116,17 +118,21 @@ def _append_age(text: Text, info: HeaderInfo) -> None:
 
 
 class ProblemLine(Static):
-    """Why the queue cannot be read, in full (wraps); shown only while there is a problem."""
+    """Why the queue cannot be read, in full (wraps), and what is wrong with the run
+    history, on a line of its own; shown only while there is a problem."""
 
     _last: str = ""
 
     def show(self, info: HeaderInfo) -> None:
-        detail = info.detail if info.state in PROBLEM_STATES else ""
+        lines = [info.detail] if info.state in PROBLEM_STATES and info.detail else []
+        if info.history:
+            lines.append(info.history)
+        detail = "\n".join(f" {line}" for line in lines)
         if detail == self._last:
             return
         self._last = detail
         self.display = bool(detail)
-        self.update(safe(f" {detail}"))
+        self.update(safe(detail, multiline=True))
 
 
 class SummaryLine(Static):
@@ -144,8 +150,12 @@ class SummaryLine(Static):
         reverse: bool,
         filter_text: str,
         above: str = "",
+        batch: str = "",
+        loading: bool = False,
     ) -> None:
-        text = render_summary(counts, shown, total, sort_column, reverse, filter_text)
+        text = render_summary(counts, shown, total, sort_column, reverse, filter_text, batch)
+        if loading:
+            text.append(" │ history loading…", style="dim")
         if above:
             text.append("  │ ")
             text.append(above, style="bold reverse")
@@ -161,11 +171,15 @@ def render_summary(
     sort_column: str,
     reverse: bool,
     filter_text: str,
+    batch: str = "",
 ) -> Text:
+    """Counts per state (or, filtering by a batch, its progress), the sort, the filter."""
     text = Text(" ")
-    if not counts:
+    if batch:
+        text.append(safe(batch, "bold"))
+    elif not counts:
         text.append("no runs")
-    for index, (word, count) in enumerate(counts.items()):
+    for index, (word, count) in enumerate(() if batch else counts.items()):
         if index:
             text.append(" · ")
         text.append(f"{STATUS_GLYPHS.get(word, '?')} {count} {word}")
