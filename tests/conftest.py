@@ -185,6 +185,14 @@ class LocalService:
         )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("monkey", "the monkey test (tests/tui/test_monkey.py)")
+    group.addoption("--monkey-seed", type=int, default=None,
+                    help="replay this seed (default: MONKEY_SEED, else a new random seed)")
+    group.addoption("--monkey-seconds", type=float, default=None,
+                    help="how long the monkey presses keys (default: MONKEY_SECONDS, else 40)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One uv download cache for the whole session, inherited by every service it starts:
