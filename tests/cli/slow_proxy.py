@@ -54,10 +54,21 @@ class SlowProxy:
             self._loop.run_forever()
         finally:
             server.close()
+            self._finish_handlers()
             self._loop.close()
 
+    def _finish_handlers(self) -> None:
+        """Cancel the connections still open and let them end: a loop closed over pending
+        handler tasks logs "Task was destroyed but it is pending" for each."""
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 body = await reader.readexactly(_content_length(head))

@@ -35,6 +35,7 @@ from textual.worker import Worker, WorkerState
 
 from nextmv_tui.tui import actions
 from nextmv_tui.tui.app import NextmvTuiApp
+from tests.tui.conftest import palette_hit
 
 SIZES = ((80, 24), (200, 60))
 """The smallest and largest terminal the monkey uses; sizes in between are drawn at random."""
@@ -181,7 +182,7 @@ class Monkey:
         await self.pilot.press("ctrl+p")
         await self._until(lambda: isinstance(self.app.screen, CommandPalette), "the palette")
         self._search(title)
-        await self._until(self._palette_has_hit, f"palette hit for {title!r}", quiet=True)
+        await self._until(lambda: self._palette_hit_is(title), f"hit {title!r}", quiet=True)
         await self.pilot.press("enter")
         if title == "Theme":
             await self._until(lambda: isinstance(self.app.screen, CommandPalette),
@@ -189,7 +190,8 @@ class Monkey:
             theme = self.rng.choice(sorted(self.app.available_themes))
             self._note("theme", theme)
             self._search(theme)
-            await self._until(self._palette_has_hit, f"theme {theme!r}", quiet=True)
+            await self._until(lambda: self._palette_hit_is(theme), f"theme {theme!r}",
+                              quiet=True)
             await self.pilot.press("enter")
 
     def _search(self, text: str) -> None:
@@ -199,11 +201,10 @@ class Monkey:
         if isinstance(screen, CommandPalette):
             screen.query_one(CommandInput).value = text
 
-    def _palette_has_hit(self) -> bool:
-        screen = self.app.screen
-        if not isinstance(screen, CommandPalette):
+    def _palette_hit_is(self, text: str) -> bool:
+        if not isinstance(self.app.screen, CommandPalette):
             return True  # already closed (or never opened): nothing to wait for
-        return bool(screen.query_one("CommandList").option_count)
+        return palette_hit(self.app) == text
 
     async def _in_screen(self) -> None:
         """Inside a screen an action opened: poke at it, sometimes close it."""

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 
-from textual.command import CommandPalette
 from textual.widgets import Input
 
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import run_from_palette, wait_until
 from tests.tui.helpers import app_for, client_for, knapsack_request, routing_request, row_status
 
 SIZE = (160, 45)
@@ -63,10 +62,14 @@ async def test_read_only_hides_submit_and_cancel(inprocess_service):
         assert app.screen is app.main, "no modal opened"
 
 
-async def test_copy_mark_notify_bell_and_save_output(inprocess_service, tmp_path):
-    async with client_for(inprocess_service) as client:
-        run_id = await client.create_run("routing", routing_request(4, name="marked"))
-        app = app_for(inprocess_service, bell=True)
+async def test_copy_mark_notify_bell_and_save_output(make_inprocess_service, tmp_path):
+    # One slot, held by a long run: the marked run waits queued until the test lets it go
+    # (a short run could finish before "m" is pressed on a loaded machine).
+    service = await make_inprocess_service(concurrency=1)
+    async with client_for(service) as client:
+        blocker = await client.create_run("routing", routing_request(120, name="blocker"))
+        run_id = await client.create_run("knapsack", knapsack_request(name="marked"))
+        app = app_for(service, bell=True)
         seen = record_notifications(app)
         bells: list[int] = []
         app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
@@ -78,7 +81,9 @@ async def test_copy_mark_notify_bell_and_save_output(inprocess_service, tmp_path
             assert any(run_id in text and "copied" in text for text in seen)
             await pilot.press("m")
             assert app.store.rows[run_id].marked
+            assert row_status(app, run_id) == "queued"
             assert app.main.check_action("save_output", ()) is None, "no output before success"
+            await client.cancel_run("routing", blocker)
             await wait_until(pilot, lambda: row_status(app, run_id) == "succeeded", 30)
             await wait_until(pilot, lambda: any("finished" in t and run_id in t for t in seen), 5)
             assert bells == [1]
@@ -91,7 +96,7 @@ async def test_copy_mark_notify_bell_and_save_output(inprocess_service, tmp_path
             field.value = str(target)
             await pilot.press("enter")
             await wait_until(pilot, target.exists, 15, message="the output file")
-            assert "solutions" in json.loads(target.read_text())
+            assert "solution" in json.loads(target.read_text())
             await wait_until(pilot, lambda: any("saved to" in t for t in seen), 5)
 
 
@@ -147,12 +152,13 @@ async def test_help_and_palette_open(inprocess_service):
     app = app_for(inprocess_service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", 5)
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", 10)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is app.main, 5)
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), 5)
-        await pilot.press(*"refresh now")
+        await wait_until(pilot, lambda: app.screen is app.main, 10)
+        await wait_until(pilot, lambda: app.queue.polls_completed > 0, 15)
+        await pilot.press("p")  # paused: only the palette's "Refresh now" can poll
+        await wait_until(pilot, lambda: app.queue.paused and app.queue.phase == "idle", 10)
         done = app.queue.polls_completed
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: app.queue.polls_completed > done, 10)
+        await run_from_palette(pilot, "Refresh now")
+        await wait_until(pilot, lambda: app.queue.polls_completed == done + 1, 10)
+        assert app.queue.paused, "a refresh does not resume"

@@ -10,6 +10,7 @@ checks for those is that the run was created with the right input format.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -146,15 +147,18 @@ async def test_last_used_values_are_remembered_for_the_session(
 
 
 async def test_app_id_defaults_to_the_selected_runs_application(
-    inprocess_service: InProcessService,
+    make_inprocess_service: Callable[..., Awaitable[InProcessService]],
 ) -> None:
-    async with client_for(inprocess_service) as client:
+    # Held queued (no slot): a short run could end before the first poll and then be listed
+    # only by the slower history fetch.
+    service = await make_inprocess_service(concurrency=0)
+    async with client_for(service) as client:
         from tests.tui.helpers import routing_request
 
         run_id = await client.create_run("routing", routing_request(1))
-    app = app_for(inprocess_service)
+    app = app_for(service)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_until(pilot, lambda: run_id in app.store)
+        await wait_until(pilot, lambda: run_id in app.store, 20)
         app.main.select_run(run_id)
         screen = await open_submit(app, pilot)
         assert screen.query_one("#field-app_id", Input).value == "routing"
