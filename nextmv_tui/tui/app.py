@@ -34,6 +34,7 @@ from nextmv_tui.tui.messages import (
 )
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.screens.main import MainScreen
+from nextmv_tui.tui.screens.palette import SafePaletteApp
 from nextmv_tui.tui.settings import BLUR_FACTOR, BLUR_MIN_REFRESH, Settings, next_refresh
 from nextmv_tui.tui.state import RunStore
 from nextmv_tui.tui.timers import PollTimer
@@ -46,7 +47,7 @@ MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_r
 PREFETCH_WAIT = 3.0
 
 
-class NextmvTuiApp(App[int]):
+class NextmvTuiApp(SafePaletteApp):
     """The monitor. Build it with ``make_app(settings)``."""
 
     CSS_PATH = "app.tcss"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 from rich.console import Console
 from textual import events
 from textual.command import CommandInput, CommandPalette
+from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 from textual.worker import Worker, WorkerState
 
@@ -151,22 +153,40 @@ class Monkey:
             await self._in_screen()
             return
         roll = self.rng.random()
-        if roll < 0.45:
+        if roll < 0.30:
             action, key = self.rng.choice(self._keys)
             self._note("key", f"{key} ({action})")
             await self.pilot.press(key)
-        elif roll < 0.70:
+        elif roll < 0.45:
+            await self._burst()
+        elif roll < 0.60:
             key = self.rng.choice(NAV_KEYS)
             self._note("nav", key)
             await self.pilot.press(key)
-        elif roll < 0.85:
+        elif roll < 0.80:
             await self._palette()
-        elif roll < 0.90:
+        elif roll < 0.85:
             blurred = self.app.queue.blurred
             self._note("focus", "regained" if blurred else "lost")
             self.app.post_message(events.AppFocus() if blurred else events.AppBlur())
         else:
             await self._resize()
+
+    async def _burst(self) -> None:
+        """Keys as a fast typist or a terminal sends them: all at once, the app handling
+        them as they come (screens opened by one key get the next before they settle)."""
+        keys: list[str] = []
+        for _ in range(self.rng.randint(2, 6)):
+            roll = self.rng.random()
+            if roll < 0.5:
+                keys.append(self.rng.choice(self._keys)[1])
+            elif roll < 0.7:
+                keys.append(self.rng.choice((*NAV_KEYS, "escape")))
+            else:
+                keys += ["ctrl+p", *self.rng.choice(palette_titles(self.app)).lower(), "enter"]
+        self._note("burst", " ".join(keys))
+        send_burst(self.app, keys)
+        await self.pilot.pause()
 
     async def _resize(self) -> None:
         (w0, h0), (w1, h1) = SIZES
@@ -315,6 +335,22 @@ class Monkey:
             self.fail(f"selected {selected} but the detail pane follows {main.detail.run_id}")
         if selected is not None and selected not in plain(main.detail.render_info()):
             self.fail(f"the detail pane does not show the selected run {selected}")
+
+
+def send_burst(app: NextmvTuiApp, keys: Iterable[str]) -> None:
+    """Queue key events the way the terminal driver does, without waiting in between
+    (``Pilot.press`` waits for the app to go idle after every key)."""
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        try:
+            char: str | None = unicodedata.lookup(_get_unicode_name_from_key(name))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(name, char)
+        event.set_sender(app)
+        driver.send_message(event)
 
 
 KEY_NAMES = {

@@ -1,0 +1,79 @@
+"""Textual's command palette, hardened against keys that arrive faster than it settles.
+
+Found by the monkey (``tests/tui/test_monkey.py``, ``benchmarks/tui_monkey.py``): typed as
+fast as a terminal delivers it (ctrl+p, ``theme``, enter, ``nord``, enter), Textual 8.2's
+``CommandPalette`` ended the app twice over:
+
+- an enter already queued to its input when a first enter closed it is handled after the
+  close: the palette dismisses itself a second time, which pops the screen below it or,
+  with only the main screen left, raises ``ScreenStackError``;
+- its search worker, still running when the palette closed, updates the command list
+  after the palette's widgets are gone: ``NoMatches``.
+
+``SafeCommandPalette`` ignores input, selections and search results once it is no longer
+the active screen; ``SafePaletteApp`` makes the app open it for ctrl+p and for the theme
+picker. Everything else is Textual's.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from textual import on
+from textual.app import App
+from textual.command import CommandPalette
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.theme import ThemeProvider
+from textual.widgets import Button, Input
+
+
+class SafeCommandPalette(CommandPalette):
+    """A ``CommandPalette`` that does nothing once it has been closed."""
+
+    @property
+    def is_active_palette(self) -> bool:
+        """True while this palette is the screen keys go to."""
+        return self.is_attached and self.app.screen is self
+
+    @on(Input.Submitted)
+    @on(Input.Changed)
+    @on(Button.Pressed)
+    def _drop_when_closed(self, event: Message) -> None:
+        """Runs before Textual's handlers (subclass first); stops them when closed."""
+        if not self.is_active_palette:
+            event.stop()
+            event.prevent_default()
+
+    def _select_or_command(self, event: Any = None) -> None:
+        if self.is_active_palette:
+            super()._select_or_command(event)
+
+    def _watch__list_visible(self) -> None:
+        try:
+            super()._watch__list_visible()
+        except NoMatches:  # the palette's widgets are gone: it has been closed
+            return
+
+    async def _watch__show_busy(self) -> None:
+        try:
+            await super()._watch__show_busy()
+        except NoMatches:
+            return
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        if self.is_active_palette:
+            super()._start_no_matches_countdown(search_value)
+
+
+class SafePaletteApp(App[int]):
+    """Opens ``SafeCommandPalette`` where Textual opens its own palette."""
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
+
+    def search_themes(self) -> None:
+        self.push_screen(
+            SafeCommandPalette(providers=[ThemeProvider], placeholder="Search for themes…")
+        )

@@ -1,0 +1,69 @@
+"""The command palette under input faster than it settles (found by the monkey): an enter
+queued before the palette closed, and search results that arrive after it closed, are
+dropped instead of ending the app (Textual 8.2's palette raised ScreenStackError and
+NoMatches). See ``nextmv_tui/tui/screens/palette.py``."""
+
+from __future__ import annotations
+
+from textual.command import CommandInput, CommandList
+
+from nextmv_tui.tui.screens.palette import SafeCommandPalette
+from tests.tui.conftest import palette_hit, wait_until
+from tests.tui.helpers import app_for
+from tests.tui.monkey import send_burst
+
+SIZE = (120, 40)
+
+
+async def open_palette(app, pilot, text: str) -> SafeCommandPalette:
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: isinstance(app.screen, SafeCommandPalette), 10)
+    palette = app.screen
+    palette.query_one(CommandInput).value = text
+    await wait_until(pilot, lambda: palette_hit(app) == text, 10)
+    return palette
+
+
+async def test_an_enter_queued_before_the_palette_closed_is_dropped(inprocess_service):
+    app = app_for(inprocess_service)
+    async with app.run_test(size=SIZE) as pilot:
+        palette = await open_palette(app, pilot, "Refresh now")
+        field = palette.query_one(CommandInput)
+        # Two enters reach the input before the first has closed the palette.
+        send_burst(app, ["enter", "enter"])
+        await wait_until(pilot, lambda: app.screen is app.main and not palette.is_attached, 10)
+        await pilot.pause()
+        field.post_message(field.Submitted(field, field.value))  # and one more, late
+        await pilot.pause()
+        assert app._exception is None
+        assert app.is_running and app.screen_stack == [app.main]
+
+
+async def test_search_results_after_the_palette_closed_are_dropped(inprocess_service):
+    app = app_for(inprocess_service)
+    async with app.run_test(size=SIZE) as pilot:
+        palette = await open_palette(app, pilot, "Sort runs")
+        hits = palette.query_one(CommandList)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not palette.is_attached, 10)
+        # What the search worker does when it finishes after the close:
+        palette._refresh_command_list(hits, [], True)
+        palette._show_busy = True
+        palette._start_no_matches_countdown("zz")
+        await pilot.pause()
+        assert app._exception is None and app.is_running
+
+
+async def test_ctrl_p_and_the_theme_picker_open_the_hardened_palette(inprocess_service):
+    app = app_for(inprocess_service)
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.theme
+        first = await open_palette(app, pilot, "Theme")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SafeCommandPalette)
+                         and app.screen is not first, 10, message="the theme picker")
+        target = next(name for name in sorted(app.available_themes) if name != before)
+        app.screen.query_one(CommandInput).value = target
+        await wait_until(pilot, lambda: palette_hit(app) == target, 10)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.theme == target and app.screen is app.main, 10)
