@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from nextmv_tui.cloud.catalog import Instance, InstanceList
 from nextmv_tui.cloud.config import ClientConfig
 from nextmv_tui.cloud.errors import (
     ApiError,
@@ -46,6 +47,8 @@ from nextmv_tui.cloud.errors import (
 from nextmv_tui.cloud.models import (
     MAX_INLINE_BYTES,
     OUTPUT_FOR_INPUT,
+    Application,
+    ApplicationList,
     CreateRunRequest,
     CreateRunResponse,
     DownloadURL,
@@ -194,6 +197,54 @@ class NextmvClient:
         except ValueError:
             return response.text
 
+    async def list_instances(self, app_id: str, max_pages: int = 20) -> list[Instance]:
+        """The application's instances (``configuration``: execution class, default options;
+        the local service adds each app's declared option types)."""
+        instances: dict[str, Instance] = {}
+        params = {"pagereturn": "true"}
+        tokens: set[str] = set()
+        for _ in range(max_pages):
+            page = await self._get_model(_app_path(app_id) + "/instances", InstanceList, params)
+            for instance in page.items:
+                instances.setdefault(instance.id, instance)
+            token = page.next_page_token
+            if not token or token in tokens:
+                break
+            tokens.add(token)
+            params = {"pagereturn": "true", "pagetoken": token}
+        return list(instances.values())
+
+    async def save_input(self, app_id: str, run_id: str, dest_dir: Path) -> tuple[Path, str]:
+        """Stream the run's input into ``dest_dir``; returns (file, input format).
+
+        JSON up to 5 MiB is copied byte for byte (``<run>-input.json``); a small text input
+        (sent as a JSON string) becomes ``<run>-input.txt``; anything larger or file-based
+        comes through ``format=url`` (``.json``, or a ``.tar.gz`` as downloaded). Memory stays
+        bounded: bodies are streamed to a temporary file and renamed when complete."""
+        info = await self.run_information(app_id, run_id)
+        meta = info.metadata
+        kind = meta.format.input.type
+        path = f"{_run_path(app_id, run_id)}/input"
+        inline = kind in ("json", "text") and meta.input_size <= MAX_INLINE_BYTES
+        if not inline:
+            target = dest_dir / f"{run_id}-input{'.json' if kind == 'json' else '.tar.gz'}"
+            link = await self._get_model(path, DownloadURL, params={"format": "url"})
+            await self._download(link.url, target, int(meta.input_size), kind != "json", None)
+            return target, kind
+        label = _label("GET", path)
+        response = await self._send_with_retry(
+            lambda: self._http.build_request("GET", self._url(path), headers=self._api_headers()),
+            label, "transient", stream=True,
+        )
+        target = dest_dir / f"{run_id}-input.json"
+        try:
+            await self._stream_to_file(response, target, int(meta.input_size), False, None, label)
+        finally:
+            await response.aclose()
+        if kind == "text":
+            target = _json_string_to_text(target, dest_dir / f"{run_id}-input.txt")
+        return target, kind
+
     async def logs(self, app_id: str, run_id: str) -> str:
         return (await self._get_model(f"{_run_path(app_id, run_id)}/logs", RunLog)).log
 
@@ -219,6 +270,28 @@ class NextmvClient:
             if not token or token in seen:
                 return
             seen.add(token)
+
+    async def list_applications_page(self, page_token: str | None = None) -> ApplicationList:
+        """One page of ``GET v1/applications`` (a bare-list answer reads as one full page)."""
+        params = {"pagereturn": "true"}
+        if page_token:
+            params["pagetoken"] = page_token
+        return await self._get_model("v1/applications", ApplicationList, params)
+
+    async def list_applications(self, max_pages: int = MAX_PAGES) -> list[Application]:
+        """Every application the key can see, following page tokens (a repeated token ends)."""
+        apps: dict[str, Application] = {}
+        token: str | None = None
+        tokens: set[str] = set()
+        for _ in range(max_pages):
+            page = await self.list_applications_page(token)
+            for app in page.items:
+                apps.setdefault(app.id, app)
+            token = page.next_page_token
+            if not token or token in tokens:
+                break
+            tokens.add(token)
+        return list(apps.values())
 
     # --- uploads and runs --------------------------------------------------------------------
 
@@ -547,6 +620,22 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise NextmvError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _json_string_to_text(source: Path, target: Path) -> Path:
+    """A text input answered as a JSON string (bounded: inline inputs are <= 5 MiB) as the
+    plain text file it was; a body that is not a JSON string is kept as it came."""
+    try:
+        value = json.loads(source.read_bytes())
+    except (OSError, ValueError):
+        value = None
+    data = value.encode() if isinstance(value, str) else None
+    if data is None:
+        os.replace(source, target)
+        return target
+    _write_atomic(target, data)
+    source.unlink(missing_ok=True)
+    return target
 
 
 def _output_needs_url(info: RunInformation) -> bool:

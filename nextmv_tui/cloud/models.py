@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     field_validator,
+    model_validator,
 )
 
 from nextmv_tui.cloud.status import RunStatus
@@ -319,6 +320,19 @@ class Application(WireModel):
     default_instance_id: str = ""
     created_at: UtcDatetime | None = None
     updated_at: UtcDatetime | None = None
+
+
+class ApplicationList(WireModel):
+    """``GET v1/applications?pagereturn=true``: ``{"items": [...], "next_page_token"?}``."""
+
+    items: Annotated[list[Application], _none_to(list)] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_list(cls, value: Any) -> Any:
+        """A bare list (the unpaginated answer) reads as ``{"items": [...]}``."""
+        return {"items": value} if isinstance(value, list) else value
 
 
 class CreateApplicationRequest(WireModel):

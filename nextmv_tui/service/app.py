@@ -27,6 +27,7 @@ from nextmv_tui.service import (
     routes_apps,
     routes_create,
     routes_files,
+    routes_instances,
     routes_logs,
     routes_queue,
     routes_runs,
@@ -54,6 +55,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     routes_runs.router,
     routes_logs.router,
     routes_queue.router,
+    routes_instances.router,
 )
 """The key-guarded routers, in matching order. The order matters where two routes share a
 path: on a wrong method, the first route of that path names the allowed one (405 ``Allow``)."""
