@@ -60,6 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --local: keep submitting a mix of demo runs")
     parser.add_argument("--data-dir", dest="data_dir", type=Path,
                         help="data dir of the local service (with --local)")
+    parser.add_argument("--screenshot-dir", dest="screenshot_dir", type=Path,
+                        help="folder for screenshots (palette: Screenshot; default: here)")
 
 
 def _fail(message: str) -> int:
@@ -132,6 +134,7 @@ def _run_app(args: argparse.Namespace, config: ClientConfig, prefetch: QueuePref
         demo=args.demo,
         handle_signals=True,
         keymap_path=default_keymap_path(),
+        screenshot_dir=args.screenshot_dir,
     )
     app = make_app(settings)
     app.run()

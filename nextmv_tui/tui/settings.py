@@ -80,6 +80,8 @@ class Settings:
     keymap_path: Path | None = None
     """The user's keymap file (the CLI passes the platform config dir's ``keymap.yaml``);
     None: default keys only (tests)."""
+    screenshot_dir: Path | None = None
+    """Where the palette's Screenshot saves SVGs; None: the current folder."""
 
     @property
     def profile(self) -> str:

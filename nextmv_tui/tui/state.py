@@ -9,51 +9,25 @@ index, because rows move under the cursor on every refresh, sort and filter.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from nextmv_tui.cloud.models import QueuedRun, RunInformation
 from nextmv_tui.cloud.status import RunStatus
 
 HISTORY_LIMIT = 500
 
-SORT_COLUMNS: tuple[str, ...] = (
-    "status", "id", "name", "app", "instance", "version", "class", "user", "created", "in_state",
-)
-"""Column keys of the queue table, in display order; each one is sortable."""
-
-COLUMN_TITLES: dict[str, str] = {
-    "status": "Status",
-    "id": "Run ID",
-    "name": "Name",
-    "app": "Application",
-    "instance": "Instance",
-    "version": "Version",
-    "class": "Class",
-    "user": "User",
-    "created": "Created",
-    "in_state": "In state",
-}
-
-_STATUS_RANK = {
-    RunStatus.RUNNING: 0,
-    RunStatus.QUEUED: 1,
-    RunStatus.NONE: 2,
-    RunStatus.UNKNOWN: 3,
-}
-_FINAL_RANK = 4
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _ts(value: datetime | None) -> float:
-    if value is None:
-        return 0.0
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return (value - _EPOCH).total_seconds()
+def objective_of(statistics: object) -> float | None:
+    """``statistics.result.value`` when it is a finite number: the run's objective."""
+    result = statistics.get("result") if isinstance(statistics, dict) else None
+    value = result.get("value") if isinstance(result, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _fingerprint(entry: QueuedRun) -> tuple[object, ...]:
@@ -90,6 +64,11 @@ class RunRow:
     error: str = ""
     submitted: bool = False
     marked: bool = False
+    """Watched with m: a toast when it finishes."""
+    picked: bool = False
+    """Picked with space: bulk actions (cancel, copy IDs, save outputs) act on picked runs."""
+    objective: float | None = None
+    """The statistics' ``result.value`` once known (None sorts last)."""
     added_token: int = 0
     rev: int = 0
     fingerprint: tuple[object, ...] = ()
@@ -147,7 +126,9 @@ class RunStore:
         self.history_limit = history_limit
         self._finished: OrderedDict[str, None] = OrderedDict()
         self._token = 0
+        self._epoch = 0
         self._fetching: set[str] = set()
+        self._picked: dict[str, None] = {}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -285,6 +266,9 @@ class RunStore:
         if meta.queuing_priority:
             row.priority = meta.queuing_priority
         row.error = meta.error
+        objective = objective_of(meta.statistics)
+        if objective is not None:
+            row.objective = objective
         status = meta.status_v2
         if not was_final:
             if status.is_final:
@@ -330,6 +314,7 @@ class RunStore:
         while len(self._finished) > self.history_limit:
             old, _ = self._finished.popitem(last=False)
             self.rows.pop(old, None)
+            self._picked.pop(old, None)
             if self.selected == old:
                 self.selected = None
             evicted.append(old)
@@ -399,6 +384,52 @@ class RunStore:
         row.rev += 1
         return row.marked
 
+    def toggle_pick(self, run_id: str) -> bool:
+        """Pick or unpick a run for the bulk actions; True when it is now picked."""
+        row = self.rows.get(run_id)
+        if row is None:
+            return False
+        row.picked = not row.picked
+        row.rev += 1
+        if row.picked:
+            self._picked[run_id] = None
+        else:
+            self._picked.pop(run_id, None)
+        return row.picked
+
+    @property
+    def picked_count(self) -> int:
+        return len(self._picked)
+
+    def picked(self) -> list[RunRow]:
+        """The picked runs, in the order they were picked."""
+        return [self.rows[run_id] for run_id in self._picked if run_id in self.rows]
+
+    def clear_picks(self) -> list[str]:
+        """Unpick every run; returns the run IDs that changed."""
+        changed = list(self._picked)
+        for run_id in changed:
+            row = self.rows.get(run_id)
+            if row is not None:
+                row.picked = False
+                row.rev += 1
+        self._picked.clear()
+        return changed
+
+    def reset(self) -> None:
+        """Forget every run (another account or endpoint): answers to polls started before
+        this call are ignored (``is_current``)."""
+        self.rows.clear()
+        self.selected = None
+        self._finished.clear()
+        self._fetching.clear()
+        self._picked.clear()
+        self._epoch = self._token
+
+    def is_current(self, token: int) -> bool:
+        """False for a poll started before the last ``reset``."""
+        return token > self._epoch
+
     # --- views ------------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
@@ -418,29 +449,3 @@ class RunStore:
 
     def visible(self, text: str) -> list[RunRow]:
         return [row for row in self.rows.values() if self.matches(row, text)]
-
-    @staticmethod
-    def sort_key(row: RunRow, column: str) -> tuple[object, ...]:
-        """Sort key for ``column``; every key ends with the run ID so order is total."""
-        if column == "status":
-            if row.is_final:
-                # Finished runs: most recently finished first.
-                return (_FINAL_RANK, 0, -_ts(row.status_since), row.run_id)
-            rank = 5 if row.left_queue else _STATUS_RANK.get(row.status, 3)
-            priority = row.priority or 6
-            return (rank, priority if row.status == RunStatus.QUEUED else 0,
-                    _ts(row.created_at), row.run_id)
-        if column == "created":
-            return (_ts(row.created_at), row.run_id)
-        if column == "in_state":
-            return (_ts(row.status_since), row.run_id)
-        text = {
-            "id": row.run_id,
-            "name": row.name,
-            "app": row.app_id,
-            "instance": row.instance_id,
-            "version": row.version_id,
-            "class": row.execution_class,
-            "user": row.user,
-        }.get(column, row.run_id)
-        return (text.lower(), row.run_id)

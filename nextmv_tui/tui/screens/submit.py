@@ -1,8 +1,15 @@
 """The submit modal: pick or type an input, fill the run fields, upload with progress.
 
 Nothing reaches the network before both the form and the input packaging have validated;
-their messages are shown in the modal and it stays open. The upload can be aborted; once the
+their messages are shown in the modal, it stays open, and focus goes back to the field at
+fault with its text selected (typing replaces it). The upload can be aborted; once the
 upload is complete the run is being created and abort is refused (the run may already exist).
+
+It offers what is known (``tui/choices.py``): applications, instances and execution classes
+as completions, and the chosen application's options with their types and defaults, checked
+before sending. Keys typed while the dialog opens are not lost: the text fields are ready at
+once (the file tree is listed after the first paint), and printable keys that reach the
+screen before a field had focus are typed into the focused field.
 """
 
 from __future__ import annotations
@@ -13,36 +20,58 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from textual import on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Switch
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, ProgressBar, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from nextmv_tui.cloud.client import NextmvClient
-from nextmv_tui.cloud.errors import InputError, NextmvError
+from nextmv_tui.cloud.errors import ApiError, InputError, NextmvError
 from nextmv_tui.cloud.models import CreateRunRequest
 from nextmv_tui.cloud.packaging import PackagedInput, package_input
 from nextmv_tui.cloud.units import human_bytes
+from nextmv_tui.tui.choices import AppChoices, Choices
+from nextmv_tui.tui.format import wrap_words
 from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
 from nextmv_tui.tui.screens.dialog import DialogScreen, MessageLine
-from nextmv_tui.tui.screens.input_tree import InputTree
+from nextmv_tui.tui.screens.input_tree import InputPicker
 
 Phase = Literal["idle", "packaging", "uploading", "creating"]
 
 _TEXT_FIELDS = (
-    ("path", "Input file or dir", "pick on the left or type: .json, .txt, dir, .tar.gz"),
+    ("path", "Input (file/dir)", "pick on the left or type: .json, .txt, dir, .tar.gz"),
     ("app_id", "Application ID", "e.g. knapsack"),
     ("instance_id", "Instance ID", "empty: the application's default instance"),
     ("name", "Name", "optional"),
     ("description", "Description", "optional"),
     ("options", "Options", "key=value, key=value (e.g. duration=30)"),
     ("execution_class", "Execution class", "empty: the default class"),
-    ("batch_experiment_id", "Batch experiment ID", "optional"),
+    ("batch_experiment_id", "Batch experiment", "optional batch experiment ID"),
 )
+_HINTED = {"app_id", "options", "execution_class"}
+HINT_LINES = 3
+"""Fields with a hint line under them (what is known for them)."""
+_ERROR_FIELDS = (
+    ("input path", "path"), ("application", "app_id"), ("instance", "instance_id"),
+    ("option", "options"), ("execution class", "execution_class"),
+    ("execution_class", "execution_class"), ("priority", "priority"),
+    ("batch", "batch_experiment_id"),
+)
+"""Which field an error is about, by the words it names (the input path otherwise)."""
 
+
+def field_at_fault(error: BaseException) -> str:
+    """The field to return to after ``error``: the one it names, else the input path."""
+    subject = error.path if isinstance(error, InputError) else ""
+    text = f"{subject} {error if isinstance(error, ApiError) else ''}".lower()
+    for words, field in _ERROR_FIELDS:
+        if words in text:
+            return field
+    return "path"
 
 
 class UploadProgress(Message):
@@ -70,8 +99,19 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
     BINDINGS = [
         Binding("escape", "close", "Close / abort", show=False),
     ]
+    AUTO_FOCUS = "#submit-fields Input"
+    """Focus a text field the moment the screen is shown (keys typed while it opens land
+    there), never the tree or a button."""
 
-    def __init__(self, client: NextmvClient, defaults: SubmitForm) -> None:
+    def __init__(
+        self,
+        client: NextmvClient,
+        defaults: SubmitForm,
+        *,
+        choices: Choices | None = None,
+        known_apps: list[str] | None = None,
+        known_classes: list[str] | None = None,
+    ) -> None:
         super().__init__()
         self._client = client
         self._defaults = defaults
@@ -79,6 +119,10 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
         self._worker: Worker[SubmittedRun] | None = None
         self._upload_started = 0.0
         self._start_dir = self._resolve_start_dir(defaults.start_dir)
+        self._choices = choices
+        self._known_apps = list(known_apps or [])
+        self._known_classes = list(known_classes or [])
+        self._app_choices: AppChoices | None = None
 
     @staticmethod
     def _resolve_start_dir(text: str) -> Path:
@@ -98,25 +142,23 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
     def compose(self) -> ComposeResult:
         form = self._defaults
         with Vertical(id="submit-dialog", classes="dialog") as dialog:
-            dialog.border_title = "Submit a run"
+            dialog.border_title = f"Clone {form.cloned_from}" if form.cloned_from else (
+                "Submit a run"
+            )
             dialog.border_subtitle = "enter submit · tab next field · esc close"
             with Horizontal(id="submit-body"):
-                yield InputTree(self._start_dir, id="submit-tree")
+                yield InputPicker(self._start_dir, id="submit-picker")
                 with VerticalScroll(id="submit-fields"):
                     for field, label, placeholder in _TEXT_FIELDS[:7]:
-                        yield self._text_row(field, label, placeholder, getattr(form, field))
-                    with Horizontal(classes="field-row", id="row-priority"):
-                        yield Label("Priority (1-9)", classes="field-label")
-                        yield Input(
-                            str(form.priority),
-                            id="field-priority",
-                            restrict=r"[1-9]?",
-                            max_length=1,
-                            compact=True,
-                            tooltip="1 is the highest priority, 9 the lowest",
-                        )
-                        yield Label("Queuing", id="label-queuing")
-                        yield Switch(form.queuing, id="field-queuing")
+                        row = self._text_row(field, label, placeholder, getattr(form, field))
+                        yield row.set_class(field in _HINTED, "-hinted")
+                        if field in _HINTED:
+                            yield Horizontal(
+                                Label("", classes="field-label"),
+                                Static("", id=f"hint-{field}", classes="field-hint"),
+                                classes="hint-row", id=f"hint-row-{field}",
+                            )
+                    yield from self._priority_row(form)
                     for field, label, placeholder in _TEXT_FIELDS[7:]:
                         yield self._text_row(field, label, placeholder, getattr(form, field))
             yield MessageLine(id="submit-message")
@@ -137,12 +179,122 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
             id=f"row-{field}",
         )
 
+    @staticmethod
+    def _priority_row(form: SubmitForm) -> ComposeResult:
+        with Horizontal(classes="field-row", id="row-priority"):
+            yield Label("Priority (1-9)", classes="field-label")
+            yield Input(
+                str(form.priority),
+                id="field-priority",
+                restrict=r"[1-9]?",
+                max_length=1,
+                compact=True,
+                tooltip="1 is the highest priority, 9 the lowest",
+            )
+            yield Label("Queuing", id="label-queuing")
+            yield Switch(form.queuing, id="field-queuing")
+
     def on_mount(self) -> None:
         # Start in a text field, never on a button: typed text must land somewhere. With a
         # remembered path the field's text is selected, so typing replaces it and enter
         # submits the same input again.
         needs_app = self._defaults.path and not self._defaults.app_id
         self.query_one("#field-app_id" if needs_app else "#field-path").focus()
+        self.call_after_refresh(self._offer_known)
+
+    def _offer_known(self) -> None:
+        """After the first layout (hints are wrapped to their width): what the session
+        knows now, then what the API lists."""
+        self._offer_apps(self._known_apps)
+        self._offer_classes([])
+        if self._choices is not None:
+            self._load_choices(self._defaults.app_id.strip())
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reached the screen itself, while a text field has focus, was
+        typed before that field was focused (the dialog was opening): type it there."""
+        focused = self.focused
+        if event.is_printable and event.character and isinstance(focused, Input):
+            event.stop()
+            event.prevent_default()
+            selection = focused.selection
+            if selection.is_empty:
+                focused.insert_text_at_cursor(event.character)
+            else:
+                focused.replace(event.character, *selection)
+
+    # --- what is known: applications, instances, classes, options ---------------------------
+
+    @work(group="choices", exclusive=True, exit_on_error=False, name="submit choices")
+    async def _load_choices(self, app_id: str) -> None:
+        choices = self._choices
+        if choices is None:
+            return
+        apps = await choices.load_apps()
+        self._offer_apps(apps)
+        if app_id:
+            self._show_app(await choices.load_app(app_id))
+
+    def _offer_apps(self, apps: list[str]) -> None:
+        known = sorted({*self._known_apps, *apps})
+        self._known_apps = known
+        field = self.query_one("#field-app_id", Input)
+        field.suggester = SuggestFromList(known, case_sensitive=False)
+        hint = "known: " + ", ".join(known) if known else ""
+        if not known and self._choices is not None and "apps" in self._choices.errors:
+            hint = "applications could not be listed: type the ID"
+        self._hint("app_id", hint)
+
+    def _offer_classes(self, classes: list[str]) -> None:
+        known = sorted({*self._known_classes, *classes})
+        self.query_one("#field-execution_class", Input).suggester = SuggestFromList(
+            known, case_sensitive=False
+        )
+        self._hint("execution_class", "known: " + ", ".join(known) if known else "")
+
+    def _show_app(self, choices: AppChoices) -> None:
+        if choices.app_id != self._value("app_id").strip():
+            return  # the user has moved on to another application
+        self._app_choices = choices
+        self.query_one("#field-instance_id", Input).suggester = SuggestFromList(
+            choices.instances, case_sensitive=False
+        )
+        self._offer_classes(choices.classes)
+        hint = choices.options_hint()
+        if hint:
+            hint = ("options: " if choices.typed else "instance defaults: ") + hint
+        elif self._choices is not None and choices.app_id in self._choices.errors:
+            hint = "options of this application are not known: checked for syntax only"
+        self._hint("options", hint)
+
+    def _hint(self, field: str, text: str) -> None:
+        """A hint under ``field``, at most ``HINT_LINES`` lines (wrapped at spaces, the
+        last one ending with ``…``) so a long list never pushes the fields away."""
+        hint = self.query_one(f"#hint-{field}", Static)
+        width = hint.size.width or self.query_one(f"#field-{field}", Input).size.width or 40
+        hint.update("\n".join(wrap_words(text, width, max_lines=HINT_LINES)))
+        self.query_one(f"#hint-row-{field}").display = bool(text)
+
+    @on(Input.Changed, "#field-app_id")
+    def _app_changed(self, event: Input.Changed) -> None:
+        app_id = event.value.strip()
+        self._app_choices = None
+        if self._choices is None or not app_id:
+            self._hint("options", "")
+            return
+        cached = self._choices.cached(app_id)
+        if cached is not None:
+            self._show_app(cached)
+        elif app_id in self._known_apps:
+            self._load_choices(app_id)
+        else:
+            self._hint("options", "")
+
+    @on(Input.Blurred, "#field-app_id")
+    def _app_left(self, event: Input.Blurred) -> None:
+        app_id = event.value.strip()
+        if self._choices is not None and app_id and self._app_choices is None:
+            self._load_choices(app_id)  # an application not listed: ask for its instances
 
     # --- reading the form -----------------------------------------------------------------
 
@@ -163,19 +315,14 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
     # --- input picker -----------------------------------------------------------------------
 
     def _display_path(self, path: Path) -> str:
-        """Show a picked path relative to the tree's root when it lies inside it."""
+        """Show a picked path relative to the starting folder when it lies inside it."""
         try:
             return str(path.relative_to(self._start_dir.expanduser().resolve()))
         except ValueError:
             return str(path)
 
-    @on(DirectoryTree.FileSelected, "#submit-tree")
-    def _file_picked(self, event: DirectoryTree.FileSelected) -> None:
-        event.stop()
-        self.query_one("#field-path", Input).value = self._display_path(event.path)
-
-    @on(DirectoryTree.DirectorySelected, "#submit-tree")
-    def _dir_picked(self, event: DirectoryTree.DirectorySelected) -> None:
+    @on(InputPicker.Picked)
+    def _path_picked(self, event: InputPicker.Picked) -> None:
         event.stop()
         self.query_one("#field-path", Input).value = self._display_path(event.path)
 
@@ -188,10 +335,14 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
         self.query_one("#submit-body").disabled = phase != "idle"
         abort = self.query_one("#submit-abort", Button)
         abort.disabled = phase == "creating"
-        if phase == "idle":
-            self.query_one("#submit-go", Button).focus()
-        else:
+        if phase != "idle":
             abort.focus()
+
+    def _back_to(self, field: str) -> None:
+        """Focus ``field`` with its text selected: typing replaces what was refused."""
+        widget = self.query_one(f"#field-{field}", Input)
+        widget.focus()
+        widget.select_all()
 
     # --- submit -----------------------------------------------------------------------------
 
@@ -209,10 +360,12 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
             if not priority_text:
                 raise InputError("priority", "must be from 1 to 9")
             form = self.current_form()
-            request = form.to_request()
+            specs = self._app_choices.options if self._app_choices is not None else []
+            request = form.to_request(specs)
             path = form.input_path()
         except InputError as error:
             self.show_message(str(error), "error")
+            self._back_to(field_at_fault(error))
             return
         self.show_message(f"Checking {form.path.strip()}…", "info")
         self._set_phase("packaging")
@@ -301,10 +454,12 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
                 self.show_message(str(error), "error")
             else:
                 self.show_message(f"Submit failed: {type(error).__name__}: {error}", "error")
+            self._back_to(field_at_fault(error) if error is not None else "path")
         elif event.state == WorkerState.CANCELLED:
             self._worker = None
             self._set_phase("idle")
             self.show_message("Upload aborted: nothing was created.", "info")
+            self._back_to("path")
 
     # --- close / abort ----------------------------------------------------------------------
 

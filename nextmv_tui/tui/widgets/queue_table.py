@@ -6,6 +6,12 @@ changed (inside the caller's ``batch_update``), sorts only when a sort key chang
 the cursor back on the run it was on, because DataTable moves its cursor by row index.
 Relative times ("created 3m ago") are refreshed only for the rows on screen.
 
+Columns and sort modes are data (``tui/columns.py``). The table shows the columns that fit
+its width, dropping the least important first (``Column.priority``), and sizes them with
+``format.plan_columns``; a value wider than its column ends with ``…`` (Rich's ellipsis
+overflow), never cut mid-token. Only a change of the *set* of shown columns (a resize across
+a priority step) rebuilds the rows; width changes just re-measure.
+
 Every path that changes rows goes through ``sync``, keyed by run ID, including a theme change
 (``restyle``): re-adding rows outside it is what once crashed the app with ``DuplicateKey``.
 While the data is stale, active rows are dimmed, marked ``?`` and their ages are counted to
@@ -21,26 +27,28 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
-from nextmv_tui.tui.format import clean, format_age
-from nextmv_tui.tui.state import COLUMN_TITLES, SORT_COLUMNS, RunRow, RunStore
+from nextmv_tui.tui.columns import (
+    BY_KEY,
+    COLUMNS,
+    DEFAULT_SORT,
+    STATUS_GLYPHS,
+    CellContext,
+    SortMode,
+    cell_text,
+    sort_key,
+    sort_mode,
+)
+from nextmv_tui.tui.format import ColumnFit, plan_columns
+from nextmv_tui.tui.state import RunRow
 
-STATUS_GLYPHS = {
-    "running": "▶",
-    "queued": "…",
-    "finishing": "◌",
-    "succeeded": "✔",
-    "failed": "✘",
-    "canceled": "⊘",
-    "none": "·",
-    "unknown": "?",
-    "gone": "-",
-}
+__all__ = ["STATUS_GLYPHS", "QueueTable"]
 
 STATUS_COLOURS = {
     "running": "accent",
@@ -55,14 +63,17 @@ STATUS_COLOURS = {
 }
 """Theme variable per status word; resolved against the current theme at mount/theme change."""
 
-MAX_WIDTHS = {
-    "name": 28, "app": 16, "instance": 14, "version": 14, "class": 14, "user": 24,
-}
-FIXED_WIDTHS = {"status": 12, "created": 8, "in_state": 8}
+KEYS = tuple(column.key for column in COLUMNS)
+INDEX = {key: index for index, key in enumerate(KEYS)}
+TICKING = tuple(INDEX[column.key] for column in COLUMNS if column.ticking)
 SHRINK_EVERY = 10.0
 """Seconds between exact width recomputations (only after rows went away)."""
 REBUILD_FRACTION = 0.5
 """Above this share of rows removed at once, clear and re-add (remove_row is O(n) each)."""
+ARROWS = ("↑", "↓")
+
+Cells = tuple[str, ...]
+"""One string per entry of ``COLUMNS`` (shown or not), then the row's dim flag."""
 
 
 class _IdCell(Text):
@@ -73,11 +84,8 @@ class _IdCell(Text):
     sort_key: tuple[object, ...] = ()
 
 
-def _clip(value: str, width: int | None) -> str:
-    value = clean(value)
-    if width is None or len(value) <= width:
-        return value
-    return value[: width - 1] + "…"
+def _cell(value: str, style: Style | str = "") -> Text:
+    return Text(value, style=style, no_wrap=True, overflow="ellipsis", end="")
 
 
 class QueueTable(DataTable[Text]):
@@ -88,29 +96,39 @@ class QueueTable(DataTable[Text]):
     class Restyled(Message):
         """The theme changed: the owner must ``sync`` (every row is restyled there)."""
 
+    class ColumnsChanged(Message):
+        """The shown columns changed (a resize): the owner must ``sync`` (rows are re-added)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
-        self._rendered: dict[str, tuple[str, ...]] = {}
+        self._rendered: dict[str, Cells] = {}
         self._sort_keys: dict[str, tuple[object, ...]] = {}
-        self._sort_column = "status"
+        self._sort = sort_mode(DEFAULT_SORT)
         self._reverse = False
         self._status_styles: dict[str, Style] = {}
         self._dim = Style(dim=True)
-        self._widths: dict[str, int] = {}
+        self._natural: dict[str, int] = {c.key: cell_len(c.title) for c in COLUMNS}
+        self._shown: dict[str, int] = {}
+        """Shown column keys, in display order, with their widths."""
         self._widths_changed = False
         self._last_shrink = 0.0
         self._restyle_all = False
         self._stale = False
+        self._now: datetime | None = None
 
     # --- setup --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        for key in SORT_COLUMNS:
-            width = FIXED_WIDTHS.get(key, cell_len(COLUMN_TITLES[key]))
-            self._widths[key] = width
-            self.add_column(COLUMN_TITLES[key], key=key, width=width)
+        self._add_columns(self._plan())
         self._resolve_styles()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
+
+    def on_resize(self, event: events.Resize) -> None:
+        if list(self._plan()) != list(self._shown):
+            self.post_message(self.ColumnsChanged())
+        else:
+            self._widths_changed = True
+            self._apply_widths()
 
     def _on_theme(self) -> None:
         self._resolve_styles()
@@ -128,58 +146,151 @@ class QueueTable(DataTable[Text]):
                 styles[word] = Style()
         self._status_styles = styles
 
-    # --- rendering ----------------------------------------------------------------------
-
-    def _cells(self, row: RunRow, now: datetime) -> tuple[str, ...]:
-        word = row.status_word
-        mark = "*" if row.marked else " "
-        created = format_age((now - row.created_at).total_seconds()) if row.created_at else ""
-        in_state = format_age((now - row.status_since).total_seconds())
-        unsure = self._stale and not row.is_final  # not confirmed since the last good poll
-        return (
-            f"{mark}{STATUS_GLYPHS.get(word, '?')} {word}{'?' if unsure else ''}",
-            clean(row.run_id),
-            _clip(row.name, MAX_WIDTHS["name"]),
-            _clip(row.app_id, MAX_WIDTHS["app"]),
-            _clip(row.instance_id, MAX_WIDTHS["instance"]),
-            _clip(row.version_id, MAX_WIDTHS["version"]),
-            _clip(row.execution_class, MAX_WIDTHS["class"]),
-            _clip(row.user, MAX_WIDTHS["user"]),
-            created,
-            in_state,
-            # not a column: whether the row is dimmed (part of the change check)
-            "dim" if row.is_final or unsure else "",
-        )
-
-    def _styled(self, row: RunRow, cells: tuple[str, ...]) -> list[Text]:
-        return [self._styled_cell(row, cells, index) for index in range(len(SORT_COLUMNS))]
-
-    def _styled_cell(self, row: RunRow, cells: tuple[str, ...], index: int) -> Text:
-        dim = self._dim if cells[-1] else None
-        if index == 0:
-            status_style = self._status_styles.get(row.status_word, Style())
-            return Text(cells[0], style=status_style + dim if dim else status_style)
-        if index == 1:
-            cell = _IdCell(cells[1], style=dim or "")
-            cell.sort_key = self._sort_keys.get(row.run_id, ())
-            return cell
-        return Text(cells[index], style=dim or "")
-
-    # --- incremental update --------------------------------------------------------------
+    # --- columns: which fit, how wide, which header carries the sort arrow ---------------
 
     @property
-    def sort_column(self) -> str:
-        return self._sort_column
+    def shown_columns(self) -> list[str]:
+        return list(self._shown)
+
+    def _arrow_column(self, keys: Collection[str]) -> str | None:
+        return next((key for key in self._sort.columns if key in keys), None)
+
+    def _label(self, key: str, arrow_on: str | None) -> str:
+        title = BY_KEY[key].title
+        return f"{title} {ARROWS[self._reverse]}" if key == arrow_on else title
+
+    def _plan(self) -> dict[str, int]:
+        """Shown columns and widths for the current width (see ``format.plan_columns``)."""
+        arrow_on = self._arrow_column(KEYS)
+        fits = []
+        for column in COLUMNS:
+            label = cell_len(self._label(column.key, arrow_on))
+            natural = max(self._natural[column.key], label)
+            minimum = column.min_width if column.key != arrow_on else max(column.min_width, label)
+            fits.append(ColumnFit(column.key, column.priority, natural, minimum))
+        available = self.scrollable_content_region.width
+        return plan_columns(fits, available if available > 0 else 80)
+
+    def _add_columns(self, plan: dict[str, int]) -> None:
+        arrow_on = self._arrow_column(plan)
+        for key, width in plan.items():
+            self.add_column(_cell(self._label(key, arrow_on)), key=key, width=width)
+        self._shown = dict(plan)
+
+    def _apply_widths(self) -> bool:
+        """Re-plan after widths or the sort changed; True when the shown set changed (the
+        caller rebuilds the rows)."""
+        if not self._widths_changed:
+            return False
+        self._widths_changed = False
+        plan = self._plan()
+        if list(plan) != list(self._shown):
+            return True
+        arrow_on = self._arrow_column(plan)
+        for key, width in plan.items():
+            column = self.columns[ColumnKey(key)]
+            column.width = width
+            column.label = _cell(self._label(key, arrow_on))
+        self._shown = plan
+        # DataTable has no public "column width changed" call. These are the two internals
+        # add_column/update_cell use to re-measure the virtual size and drop render caches
+        # (Textual 8.x; the project pins textual<9).
+        self._require_update_dimensions = True
+        self._update_count += 1
+        self.check_idle()
+        self.refresh()
+        return False
+
+    def _grow(self, cells: Cells) -> None:
+        natural = self._natural
+        for column, value in zip(COLUMNS, cells, strict=False):
+            width = cell_len(value)
+            if width > natural[column.key]:
+                natural[column.key] = width
+                self._widths_changed = True
+
+    def _recompute_widths(self) -> None:
+        """Exact widths from the rows (lets columns shrink after rows went away)."""
+        self._last_shrink = time.monotonic()
+        for index, column in enumerate(COLUMNS):
+            widest = max((cell_len(cells[index]) for cells in self._rendered.values()), default=0)
+            width = max(widest, cell_len(column.title))
+            if width != self._natural[column.key]:
+                self._natural[column.key] = width
+                self._widths_changed = True
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def _cells(self, row: RunRow, now: datetime) -> Cells:
+        ctx = CellContext(now, self._stale)
+        unsure = self._stale and not row.is_final  # not confirmed since the last good poll
+        values = tuple(cell_text(column, row, ctx) for column in COLUMNS)
+        # not a column: whether the row is dimmed (part of the change check)
+        return (*values, "dim" if row.is_final or unsure else "")
+
+    def _styled(self, row: RunRow, cells: Cells) -> list[Text]:
+        return [self._styled_cell(row, cells, key) for key in self._shown]
+
+    def _styled_cell(self, row: RunRow, cells: Cells, key: str) -> Text:
+        dim = self._dim if cells[-1] else None
+        value = cells[INDEX[key]]
+        if key == "status":
+            status_style = self._status_styles.get(row.status_word, Style())
+            return _cell(value, status_style + dim if dim else status_style)
+        if key == "id":
+            cell = _IdCell(value, style=dim or "", no_wrap=True, overflow="ellipsis", end="")
+            cell.sort_key = self._sort_keys.get(row.run_id, ())
+            return cell
+        return _cell(value, dim or "")
+
+    # --- sorting --------------------------------------------------------------------------
+
+    @property
+    def sort_id(self) -> str:
+        return self._sort.id
+
+    @property
+    def sort_label(self) -> str:
+        """The sort in the user's words: ``active first``."""
+        return self._sort.label
+
+    @property
+    def current_sort(self) -> SortMode:
+        return self._sort
 
     @property
     def sort_reverse(self) -> bool:
         return self._reverse
 
-    def set_sort(self, column: str, reverse: bool) -> None:
+    def set_sort(self, mode_id: str, reverse: bool) -> None:
         """Change the sort; applied at the next ``sync`` (call it with ``force_sort``)."""
-        self._sort_column = column if column in SORT_COLUMNS else "status"
+        self._sort = sort_mode(mode_id)
         self._reverse = reverse
         self._sort_keys.clear()
+        self._widths_changed = True  # the arrow moves (and may need room)
+
+    def _key(self, row: RunRow, now: datetime) -> tuple[object, ...]:
+        return sort_key(self._sort, row, now, self._reverse)
+
+    def _set_sort_key(self, run_id: str, key: tuple[object, ...]) -> None:
+        self._sort_keys[run_id] = key
+        cell = self.get_cell(run_id, "id")
+        if isinstance(cell, _IdCell):
+            cell.sort_key = key
+
+    def _apply_sort(self, wanted: dict[str, RunRow], now: datetime) -> None:
+        keys = self._sort_keys
+        if len(keys) != len(self._rendered):  # after set_sort: recompute every key
+            for run_id in self._rendered:
+                if run_id not in keys and run_id in wanted:
+                    self._set_sort_key(run_id, self._key(wanted[run_id], now))
+
+        def key(cell: object) -> tuple[object, ...]:
+            return cell.sort_key if isinstance(cell, _IdCell) else ()
+
+        self.sort("id", key=key)
+
+    # --- incremental update --------------------------------------------------------------
 
     def key_at_cursor(self) -> str | None:
         """The run ID under the cursor: what the user sees as selected."""
@@ -218,7 +329,9 @@ class QueueTable(DataTable[Text]):
             dirty = {*dirty, *(r.run_id for r in rows if not r.is_final)}
         shown = self._rendered
         removed = [run_id for run_id in shown if run_id not in wanted]
-        if removed and len(removed) > REBUILD_FRACTION * max(1, len(shown)) and len(shown) > 50:
+        if list(self._plan()) != list(self._shown) or (
+            removed and len(removed) > REBUILD_FRACTION * max(1, len(shown)) and len(shown) > 50
+        ):
             self._rebuild(rows, now)
             return
         for run_id in removed:
@@ -226,29 +339,33 @@ class QueueTable(DataTable[Text]):
             del shown[run_id]
             self._sort_keys.pop(run_id, None)
         resort = self._update_rows(wanted, dirty, now, restyle_all) or force_sort
-        resort = resort or not self._sort_keys
-        column = self._sort_column
+        resort = self._add_rows(rows, now) or resort or not self._sort_keys
+        if resort:
+            self._apply_sort(wanted, now)
+        if removed and time.monotonic() - self._last_shrink > SHRINK_EVERY:
+            self._recompute_widths()
+        if self._apply_widths():
+            self._rebuild(rows, now)
+
+    def _add_rows(self, rows: Sequence[RunRow], now: datetime) -> bool:
+        shown = self._rendered
+        added = False
         for row in rows:
             if row.run_id in shown:
                 continue
             cells = self._cells(row, now)
             self._grow(cells)
-            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
+            self._sort_keys[row.run_id] = self._key(row, now)
             self.add_row(*self._styled(row, cells), key=row.run_id)
             shown[row.run_id] = cells
-            resort = True
-        if resort:
-            self._apply_sort(wanted)
-        if removed and time.monotonic() - self._last_shrink > SHRINK_EVERY:
-            self._recompute_widths()
-        self._apply_widths()
+            added = True
+        return added
 
     def _update_rows(
         self, wanted: dict[str, RunRow], dirty: Collection[str], now: datetime, restyle_all: bool
     ) -> bool:
         """Update the shown rows among ``dirty`` in place; True if a sort key changed."""
         shown = self._rendered
-        column = self._sort_column
         resort = False
         for run_id in dirty:
             row = wanted.get(run_id)
@@ -259,89 +376,35 @@ class QueueTable(DataTable[Text]):
             if cells != old or restyle_all:
                 self._grow(cells)
                 restyle = restyle_all or cells[-1] != old[-1]  # every cell changes style
-                for index, key in enumerate(SORT_COLUMNS):
+                for column in self._shown:
+                    index = INDEX[column]
                     if restyle or cells[index] != old[index]:
-                        self.update_cell(run_id, key, self._styled_cell(row, cells, index))
+                        self.update_cell(run_id, column, self._styled_cell(row, cells, column))
                 shown[run_id] = cells
-            sort_key = RunStore.sort_key(row, column)
-            if self._sort_keys.get(run_id) != sort_key:
-                self._set_sort_key(run_id, sort_key)
+            order = self._key(row, now)
+            if self._sort_keys.get(run_id) != order:
+                self._set_sort_key(run_id, order)
                 resort = True
         return resort
 
     def _rebuild(self, rows: Sequence[RunRow], now: datetime) -> None:
-        self.clear()
+        """Clear and re-add everything (many rows removed, or other columns shown)."""
+        self.clear(columns=True)
         self._rendered.clear()
         self._sort_keys.clear()
-        column = self._sort_column
-        ordered = sorted(
-            rows, key=lambda r: RunStore.sort_key(r, column), reverse=self._reverse
-        )
-        for row in ordered:
-            cells = self._cells(row, now)
-            self._sort_keys[row.run_id] = RunStore.sort_key(row, column)
+        rendered = [(row, self._cells(row, now)) for row in rows]
+        for _, cells in rendered:
+            self._grow(cells)
+        self._add_columns(self._plan())
+        self._widths_changed = False
+        keyed = sorted(((self._key(row, now), row, cells) for row, cells in rendered),
+                       key=lambda item: item[0])
+        for key, row, cells in keyed:
+            self._sort_keys[row.run_id] = key
             self.add_row(*self._styled(row, cells), key=row.run_id)
             self._rendered[row.run_id] = cells
-        self._recompute_widths()
-        self._apply_widths()
 
-    # --- column widths: computed here, never by re-measuring whole columns ---------------
-
-    def _grow(self, cells: tuple[str, ...]) -> None:
-        widths = self._widths
-        for key, value in zip(SORT_COLUMNS, cells, strict=False):
-            if key in FIXED_WIDTHS:
-                continue
-            width = cell_len(value)
-            if width > widths[key]:
-                widths[key] = width
-                self._widths_changed = True
-
-    def _recompute_widths(self) -> None:
-        """Exact widths from the shown cells (lets columns shrink after rows went away)."""
-        self._last_shrink = time.monotonic()
-        for index, key in enumerate(SORT_COLUMNS):
-            if key in FIXED_WIDTHS:
-                continue
-            widest = max((cell_len(cells[index]) for cells in self._rendered.values()),
-                         default=0)
-            width = max(widest, cell_len(COLUMN_TITLES[key]))
-            if width != self._widths[key]:
-                self._widths[key] = width
-                self._widths_changed = True
-
-    def _apply_widths(self) -> None:
-        if not self._widths_changed:
-            return
-        self._widths_changed = False
-        for key, width in self._widths.items():
-            self.columns[ColumnKey(key)].width = width
-        # DataTable has no public "column width changed" call. These are the two internals
-        # add_column/update_cell use to re-measure the virtual size and drop render caches
-        # (Textual 8.x; the project pins textual<9).
-        self._require_update_dimensions = True
-        self._update_count += 1
-        self.check_idle()
-        self.refresh()
-
-    def _set_sort_key(self, run_id: str, sort_key: tuple[object, ...]) -> None:
-        self._sort_keys[run_id] = sort_key
-        cell = self.get_cell(run_id, "id")
-        if isinstance(cell, _IdCell):
-            cell.sort_key = sort_key
-
-    def _apply_sort(self, wanted: dict[str, RunRow]) -> None:
-        column = self._sort_column
-        keys = self._sort_keys
-        if len(keys) != len(self._rendered):  # after set_sort: recompute every key
-            for run_id in self._rendered:
-                if run_id not in keys and run_id in wanted:
-                    self._set_sort_key(run_id, RunStore.sort_key(wanted[run_id], column))
-
-        def key(cell: object) -> tuple[object, ...]:
-            return cell.sort_key if isinstance(cell, _IdCell) else ()
-
-        self.sort("id", key=key, reverse=self._reverse)
+    # --- clock and selection ------------------------------------------------------------
 
     def refresh_ages(self, rows: Callable[[str], RunRow | None], now: datetime) -> float:
         """Update the relative-time cells of the rows currently on screen only.
@@ -352,31 +415,34 @@ class QueueTable(DataTable[Text]):
         if self.row_count == 0:
             return youngest
         first = max(0, int(self.scroll_y))
-        visible = max(1, self.size.height)
-        last = min(self.row_count, first + visible)
+        last = min(self.row_count, first + max(1, self.size.height))
         for index in range(first, last):
             try:
                 run_id = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
             except CellDoesNotExist:
                 continue
-            if run_id is None:
-                continue
-            row = rows(run_id)
-            old = self._rendered.get(run_id)
-            if row is None or old is None:
+            row = rows(run_id) if run_id is not None else None
+            old = self._rendered.get(run_id) if run_id is not None else None
+            if row is None or old is None or run_id is None:
                 continue
             youngest = min(youngest, (now - row.status_since).total_seconds())
             if row.created_at is not None:
                 youngest = min(youngest, (now - row.created_at).total_seconds())
-            cells = self._cells(row, now)
-            if cells[8:10] == old[8:10]:
-                continue
-            dim = self._dim if cells[-1] else None
-            for index_col, key in ((8, "created"), (9, "in_state")):
-                if cells[index_col] != old[index_col]:
-                    self.update_cell(run_id, key, Text(cells[index_col], style=dim or ""))
-            self._rendered[run_id] = (*old[:8], cells[8], cells[9], old[10])
+            self._refresh_row_ages(run_id, row, old, now)
         return youngest
+
+    def _refresh_row_ages(self, run_id: str, row: RunRow, old: Cells, now: datetime) -> None:
+        cells = self._cells(row, now)
+        changed = [i for i in TICKING if cells[i] != old[i]]
+        if not changed:
+            return
+        dim = self._dim if cells[-1] else None
+        updated = list(old)
+        for index in changed:
+            updated[index] = cells[index]
+            if KEYS[index] in self._shown:
+                self.update_cell(run_id, KEYS[index], _cell(cells[index], dim or ""))
+        self._rendered[run_id] = tuple(updated)
 
     def select_run(self, run_id: str | None, fallback_index: int = 0) -> str | None:
         """Put the cursor on ``run_id`` if shown, else on the row at ``fallback_index``

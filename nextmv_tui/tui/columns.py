@@ -1,0 +1,238 @@
+"""The queue table's columns and sort modes, as data (Textual-free).
+
+One place says what the table can show and how it sorts, so a new column is one ``Column``
+entry and a new sort is one ``SortMode`` entry:
+
+- ``Column.priority`` decides which columns go first when the terminal is narrow (0: never;
+  larger numbers drop first). ``min_width``/``max_width`` bound the width the table gives it;
+  values wider than that end with ``…``, never cut mid-token.
+- ``SortMode`` sorts in the user's words ("active first", "newest first"); ``columns`` names
+  the headers that carry the sort arrow (the first one shown). ``key(row, now)`` returns a
+  ``(missing, values...)`` tuple: rows that lack the value (an objective not known yet) sort
+  last in both directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.tui.format import clean, format_age, truncate
+from nextmv_tui.tui.state import RunRow
+
+STATUS_GLYPHS = {
+    "running": "▶",
+    "queued": "…",
+    "finishing": "◌",
+    "succeeded": "✔",
+    "failed": "✘",
+    "canceled": "⊘",
+    "none": "·",
+    "unknown": "?",
+    "gone": "-",
+}
+PICKED = "✓"
+"""Marker of a row picked with space (bulk cancel, copy, save)."""
+WATCHED = "*"
+"""Marker of a run marked with m (a toast when it finishes)."""
+
+
+@dataclass(frozen=True)
+class CellContext:
+    now: datetime
+    """Ages count to this time (the last good poll while the data is stale)."""
+    stale: bool = False
+
+
+def _status_cell(row: RunRow, ctx: CellContext) -> str:
+    word = row.status_word
+    unsure = "?" if ctx.stale and not row.is_final else ""
+    pick = PICKED if row.picked else " "
+    watch = WATCHED if row.marked else ""
+    return f"{pick}{STATUS_GLYPHS.get(word, '?')} {word}{watch}{unsure}"
+
+
+def _age(value: datetime | None, ctx: CellContext) -> str:
+    return format_age((ctx.now - value).total_seconds()) if value is not None else ""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    priority: int
+    """0: always shown; on a narrow terminal the largest numbers are dropped first."""
+    cell: Callable[[RunRow, CellContext], str]
+    min_width: int = 6
+    """The narrowest width still worth showing (values cut with ``…`` below their width);
+    columns that do not fit at this width are left out, least important first."""
+    max_width: int = 24
+    """Cell values are cut to this (with ``…``); the column is never wider."""
+    sort: str | None = None
+    """The sort mode a click on the header selects (None: sort by the cell text)."""
+    ticking: bool = False
+    """A relative time: refreshed by the clock, not only when the run changes."""
+
+
+def _text(getter: Callable[[RunRow], str]) -> Callable[[RunRow, CellContext], str]:
+    return lambda row, _ctx: clean(getter(row))
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("status", "Status", 0, _status_cell, min_width=13, max_width=14, sort="active"),
+    Column("id", "Run ID", 0, _text(lambda r: r.run_id), min_width=16, max_width=24),
+    Column("name", "Name", 2, _text(lambda r: r.name), min_width=14, max_width=28),
+    Column("app", "Application", 3, _text(lambda r: r.app_id), min_width=8, max_width=16,
+           sort="application"),
+    Column("instance", "Instance", 6, _text(lambda r: r.instance_id), min_width=8,
+           max_width=14),
+    Column("version", "Version", 8, _text(lambda r: r.version_id), min_width=7, max_width=14),
+    Column("class", "Class", 5, _text(lambda r: r.execution_class), min_width=8, max_width=14),
+    Column("user", "User", 7, _text(lambda r: r.user), min_width=10, max_width=24),
+    Column("created", "Created", 1, lambda r, c: _age(r.created_at, c), min_width=7,
+           max_width=7, sort="newest", ticking=True),
+    Column("in_state", "In state", 1, lambda r, c: _age(r.status_since, c), min_width=8,
+           max_width=8, ticking=True),
+)
+"""Display order. Add a column here (with a priority) and the table shows it."""
+BY_KEY: dict[str, Column] = {column.key: column for column in COLUMNS}
+
+
+def cell_text(column: Column, row: RunRow, ctx: CellContext) -> str:
+    """The cell as shown: sanitized by the column, cut to its maximum width with ``…``."""
+    return truncate(column.cell(row, ctx), column.max_width)
+
+
+# --- sort modes ----------------------------------------------------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_STATUS_RANK = {RunStatus.RUNNING: 0, RunStatus.QUEUED: 1, RunStatus.NONE: 2, RunStatus.UNKNOWN: 3}
+_FINAL_RANK = 4
+SortValue = float | str
+SortKey = tuple[bool, tuple[SortValue, ...]]
+"""``(missing, values)``: rows missing the value sort last whatever the direction."""
+
+
+def ts(value: datetime | None) -> float:
+    if value is None:
+        return 0.0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return (value - _EPOCH).total_seconds()
+
+
+def run_duration(row: RunRow, now: datetime) -> float | None:
+    """Seconds from creation to the end (or to now while running); None before it starts."""
+    if row.created_at is None or row.status == RunStatus.QUEUED:
+        return None
+    end = row.status_since if row.is_final else now
+    if not row.is_final and row.status != RunStatus.RUNNING:
+        return None
+    return max(0.0, (end - row.created_at).total_seconds())
+
+
+def _active(row: RunRow, now: datetime) -> SortKey:
+    if row.is_final:  # finished runs: most recently finished first
+        return False, (_FINAL_RANK, 0, -ts(row.status_since))
+    rank = 5 if row.left_queue else _STATUS_RANK.get(row.status, 3)
+    priority = (row.priority or 6) if row.status == RunStatus.QUEUED else 0
+    return False, (rank, priority, ts(row.created_at))
+
+
+def _next_to_run(row: RunRow, now: datetime) -> SortKey:
+    """Queued runs in the order the service starts them (priority, then age), then running
+    runs, then the rest newest first."""
+    if row.status == RunStatus.QUEUED and not row.is_final:
+        return False, (0, row.priority or 6, ts(row.created_at))
+    if row.status == RunStatus.RUNNING and not row.is_final:
+        return False, (1, 0, ts(row.created_at))
+    return False, (2, 0, -ts(row.created_at))
+
+
+def _longest(row: RunRow, now: datetime) -> SortKey:
+    seconds = run_duration(row, now)
+    return seconds is None, (-(seconds or 0.0),)
+
+
+def _objective(row: RunRow, now: datetime) -> SortKey:
+    return row.objective is None, (row.objective if row.objective is not None else 0.0,)
+
+
+@dataclass(frozen=True)
+class SortMode:
+    id: str
+    label: str
+    """What the summary line says: ``sort active first ↑``."""
+    key: Callable[[RunRow, datetime], SortKey]
+    columns: tuple[str, ...]
+    """Headers that can carry the arrow; the first one shown gets it."""
+
+
+SORT_MODES: tuple[SortMode, ...] = (
+    SortMode("active", "active first", _active, ("status",)),
+    SortMode("newest", "newest first", lambda r, _n: (False, (-ts(r.created_at),)), ("created",)),
+    SortMode("position", "next to run", _next_to_run, ("position", "priority")),
+    SortMode("duration", "longest first", _longest, ("duration",)),
+    SortMode("objective", "objective", _objective, ("objective",)),
+    SortMode("application", "application",
+             lambda r, _n: (False, (r.app_id.lower(), -ts(r.created_at))), ("app",)),
+)
+"""The ``o`` cycle, in this order."""
+SORT_BY_ID: dict[str, SortMode] = {mode.id: mode for mode in SORT_MODES}
+DEFAULT_SORT = "active"
+
+
+def sort_mode(mode_id: str) -> SortMode:
+    """A mode of the cycle, or the text sort of a column (a header click), else the default."""
+    if mode_id in SORT_BY_ID:
+        return SORT_BY_ID[mode_id]
+    column = BY_KEY.get(mode_id.removeprefix("column:"))
+    if column is None:
+        return SORT_BY_ID[DEFAULT_SORT]
+    return SortMode(
+        f"column:{column.key}", column.title.lower(),
+        lambda row, now: (False, (column.cell(row, CellContext(now)).lower(),)), (column.key,),
+    )
+
+
+def header_sort(column_key: str) -> str:
+    """The sort mode a click on ``column_key``'s header selects."""
+    column = BY_KEY.get(column_key)
+    if column is None:
+        return DEFAULT_SORT
+    return column.sort or f"column:{column.key}"
+
+
+def next_sort(mode_id: str) -> str:
+    ids = [mode.id for mode in SORT_MODES]
+    index = ids.index(mode_id) if mode_id in ids else -1
+    return ids[(index + 1) % len(ids)]
+
+
+class _Desc:
+    """Reverses the order of a value that cannot be negated (text)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: SortValue) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.value > other.value  # type: ignore[operator]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def sort_key(mode: SortMode, row: RunRow, now: datetime, reverse: bool) -> tuple[object, ...]:
+    """The table's key for ``row``: missing values last either way, the run ID breaks ties."""
+    missing, values = mode.key(row, now)
+    if reverse:
+        flipped = tuple(-v if isinstance(v, float | int) else _Desc(v) for v in values)
+        return (missing, *flipped, row.run_id)
+    return (missing, *values, row.run_id)
