@@ -74,6 +74,8 @@ ProgressCallback = Callable[[int, int], None]
 
 RetryMode = Literal["transient", "connect-only"]
 M = TypeVar("M", bound=BaseModel)
+P = TypeVar("P", InstanceList, ApplicationList)
+"""A page of a ``pagereturn=true`` listing."""
 
 CHUNK_SIZE = 256 * 1024
 MAX_PAGES = 500
@@ -199,20 +201,27 @@ class NextmvClient:
 
     async def list_instances(self, app_id: str, max_pages: int = 20) -> list[Instance]:
         """The application's instances (``configuration``: execution class, default options;
-        the local service adds each app's declared option types)."""
-        instances: dict[str, Instance] = {}
+        the local service adds each app's declared option types). Pages are followed like
+        ``list_applications`` does; an instance listed twice is kept once."""
+        path = _app_path(app_id) + "/instances"
+        found: dict[str, Instance] = {}
+        async for page in self._pages(path, InstanceList, max_pages):
+            for instance in page.items:
+                found.setdefault(instance.id, instance)
+        return list(found.values())
+
+    async def _pages(self, path: str, model: type[P], max_pages: int) -> AsyncIterator[P]:
+        """Every page of a ``pagereturn=true`` listing (stops at a missing or repeated token)."""
         params = {"pagereturn": "true"}
         tokens: set[str] = set()
         for _ in range(max_pages):
-            page = await self._get_model(_app_path(app_id) + "/instances", InstanceList, params)
-            for instance in page.items:
-                instances.setdefault(instance.id, instance)
+            page = await self._get_model(path, model, params)
+            yield page
             token = page.next_page_token
             if not token or token in tokens:
-                break
+                return
             tokens.add(token)
             params = {"pagereturn": "true", "pagetoken": token}
-        return list(instances.values())
 
     async def save_input(self, app_id: str, run_id: str, dest_dir: Path) -> tuple[Path, str]:
         """Stream the run's input into ``dest_dir``; returns (file, input format).

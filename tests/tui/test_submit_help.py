@@ -9,7 +9,6 @@ client pointed at a port where nothing listens (a request would show its connect
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,6 @@ from textual.widgets import Input, Label
 
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.config import ClientConfig
-from nextmv_tui.cloud.retry import NO_RETRY
 from nextmv_tui.tui.choices import Choices
 from nextmv_tui.tui.forms import SubmitForm
 from nextmv_tui.tui.screens.input_tree import InputPicker, display_dir
@@ -32,14 +30,6 @@ from tests.tui.helpers import app_for, client_for
 from tests.tui.test_submit_flow import open_submit, submit_via_modal
 
 INPUTS = Path(__file__).parent / "fixtures" / "inputs"
-
-
-@pytest.fixture
-async def dead_client() -> AsyncIterator[NextmvClient]:
-    config = ClientConfig(endpoint="http://127.0.0.1:9", api_key="not-a-real-key")
-    client = NextmvClient(config, timeout=2.0, retry=NO_RETRY)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
