@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -46,9 +46,16 @@ class KeysMixin(App[int]):
     def __init__(self) -> None:
         super().__init__()
         self._key_screens: OrderedDict[int, Screen[object]] = OrderedDict()
+        self.exiting = False
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        self.exiting = True
+        super().exit(*args, **kwargs)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
+            if self.exiting:
+                return  # "qs" typed fast: nothing opens on an app that is closing
             if not event.is_forwarded:
                 self._note_key(event)
             elif self._typed_ahead(event):

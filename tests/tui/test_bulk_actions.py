@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual import events
 from textual.widgets import Input
 
 from nextmv_tui.cloud.status import RunStatus
@@ -39,7 +40,9 @@ async def test_pick_three_cancel_in_one_confirmation_one_fails_by_name(
             await wait_until(pilot, lambda: all(app.main.table.has_run(i) for i in ids), 15)
             order = [row.key.value for row in app.main.table.ordered_rows]
             app.main.select_run(order[0])
-            await pilot.press("space", "space", "space")
+            for _ in range(3):  # a burst: all three before any row highlight is handled
+                app._driver.send_message(events.Key("space", " "))
+            await wait_until(pilot, lambda: app.store.picked_count == 3, 5)
             picked = order[:3]
             assert [r.run_id for r in app.store.picked()] == picked
             assert all(table_cell(app, i, "status").startswith("✓") for i in picked)
@@ -114,3 +117,21 @@ async def test_save_the_outputs_of_picked_runs_into_a_folder_with_a_per_run_repo
                 assert "solution" in saved
             assert not (tmp_path / f"{ids[1]}-output.json").exists()
             assert app.store.rows[ids[0]].status == RunStatus.SUCCEEDED
+
+
+async def test_keys_in_a_burst_act_on_the_run_under_the_cursor(make_inprocess_service) -> None:
+    """down then c, typed faster than the table reports the new highlight: the cancel is
+    for the run the cursor is on, never the one it just left."""
+    service = await make_inprocess_service(concurrency=0)
+    async with client_for(service) as client:
+        ids = [await client.create_run("knapsack", knapsack_request()) for _ in range(2)]
+        app = app_for(service)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: all(app.main.table.has_run(i) for i in ids), 15)
+            order = [row.key.value for row in app.main.table.ordered_rows]
+            app.main.select_run(order[0])
+            await pilot.pause()
+            for key, char in (("down", None), ("c", "c")):
+                app._driver.send_message(events.Key(key, char))
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmCancelScreen), 5)
+            assert app.screen.run_id == order[1]

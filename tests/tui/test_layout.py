@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from rich.text import Text
+from textual import events
 from textual.widgets.data_table import ColumnKey
 
 from nextmv_tui.tui.app import NextmvTuiApp
@@ -181,3 +182,16 @@ async def test_sorting_speaks_the_users_words_with_an_arrow_on_the_header() -> N
         assert "in_state" not in summary() and "status ↑" not in summary()
         await pilot.click("#queue", offset=(60, 0))  # a header: sorts by it
         await wait_until(pilot, lambda: app.main.table.sort_id != "active", 5)
+
+
+async def test_keys_typed_right_after_q_open_nothing_on_the_closing_app() -> None:
+    app = fixed_app()
+    pushed: list[object] = []
+    push = app.push_screen
+    app.push_screen = lambda screen, *a, **k: (pushed.append(screen), push(screen, *a, **k))[1]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, app, "run-8p0a2s4d")
+        for key, char in (("q", "q"), ("s", "s"), ("question_mark", "?")):
+            app._driver.send_message(events.Key(key, char))
+        await wait_until(pilot, lambda: not app.is_running, 5)
+    assert app.return_code == 0 and pushed == [], "nothing opened once q was pressed"

@@ -80,8 +80,9 @@ class ConfirmCancelScreen(ModalScreen[bool]):
             if many:
                 head = Text(f"Cancel these {len(self.runs)} runs?", style="bold")
                 if self.skipped:
-                    head.append(f"\n{self.skipped} other picked runs have finished and are "
-                                "left alone.", style="dim")
+                    others = ("1 other picked run has" if self.skipped == 1
+                              else f"{self.skipped} other picked runs have")
+                    head.append(f"\n{others} finished and will be left alone.", style="dim")
                 yield Static(head, id="confirm-details")
                 with VerticalScroll(id="confirm-list"):
                     yield Static(self._listing(), id="confirm-runs")

@@ -66,8 +66,14 @@ class FindActions(Screen[None]):
         self.notify(clean(message, multiline=True), title=clean(title), severity=severity,
                     timeout=timeout, markup=False)
 
+    def cursor_run_id(self) -> str | None:
+        """The run under the cursor (the main screen reads its table)."""
+        return self.store.selected
+
     def selected_row(self) -> RunRow | None:
-        return self.store.get(self.store.selected)
+        """The run the user sees selected: under the cursor, even when keys typed in a burst
+        arrive before the table's highlight messages have updated the selection."""
+        return self.store.get(self.cursor_run_id())
 
     # --- clone ------------------------------------------------------------------------------
 

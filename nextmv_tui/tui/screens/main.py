@@ -176,6 +176,9 @@ class MainScreen(RunActions):
             self._bindings_state = state
             self.refresh_bindings()
 
+    def cursor_run_id(self) -> str | None:
+        return self.table.key_at_cursor() if self.table.row_count else None
+
     def select_run(self, run_id: str) -> bool:
         """Select a run by ID (clearing a filter that hides it). False if not listed."""
         row = self.store.get(run_id)
@@ -356,13 +359,17 @@ class MainScreen(RunActions):
         return self.query_one("#main").has_class("-zoomed")
 
     def action_pick(self) -> None:
-        """Pick (or unpick) the selected run and move to the next row."""
-        run_id = self.store.selected
+        """Pick (or unpick) the run under the cursor and move to the next row.
+
+        The cursor, not the last highlight event, says which run: keys typed in a burst
+        arrive before the table's ``RowHighlighted`` messages."""
+        run_id = self.table.key_at_cursor()
         if run_id is None:
             return
         self.store.toggle_pick(run_id)
         self.apply_change(Change(changed=[run_id]))
         self.table.action_cursor_down()
+        self._set_selected(self.table.key_at_cursor())
         self._refresh_bindings_if_changed()
 
     def action_sort(self) -> None:

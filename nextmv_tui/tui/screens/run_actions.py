@@ -276,7 +276,8 @@ class RunActions(FindActions):
             return run_id, ""
 
         results = await asyncio.gather(*(one(run_id, app_id) for run_id, app_id in runs))
-        note = f" to {folder}" + (f" ({skipped} picked runs had no output)" if skipped else "")
+        without = "1 picked run has" if skipped == 1 else f"{skipped} picked runs have"
+        note = f" to {folder}" + (f" ({without} no output)" if skipped else "")
         self.post_message(BulkFinished(
             "save", [r for r, error in results if not error],
             [(r, error) for r, error in results if error], note,
