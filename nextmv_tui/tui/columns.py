@@ -168,14 +168,17 @@ class SortMode:
     key: Callable[[RunRow, datetime], SortKey]
     columns: tuple[str, ...]
     """Headers that can carry the arrow; the first one shown gets it."""
+    may_miss: bool = False
+    """Some rows may lack the value (kept last in both directions); False keeps the key
+    one element shorter, which matters when 10,000 rows are sorted."""
 
 
 SORT_MODES: tuple[SortMode, ...] = (
     SortMode("active", "active first", _active, ("status",)),
     SortMode("newest", "newest first", lambda r, _n: (False, (-ts(r.created_at),)), ("created",)),
     SortMode("position", "next to run", _next_to_run, ("position", "priority")),
-    SortMode("duration", "longest first", _longest, ("duration",)),
-    SortMode("objective", "objective", _objective, ("objective",)),
+    SortMode("duration", "longest first", _longest, ("duration",), may_miss=True),
+    SortMode("objective", "objective", _objective, ("objective",), may_miss=True),
     SortMode("application", "application",
              lambda r, _n: (False, (r.app_id.lower(), -ts(r.created_at))), ("app",)),
 )
@@ -232,7 +235,9 @@ class _Desc:
 def sort_key(mode: SortMode, row: RunRow, now: datetime, reverse: bool) -> tuple[object, ...]:
     """The table's key for ``row``: missing values last either way, the run ID breaks ties."""
     missing, values = mode.key(row, now)
+    ordered: tuple[object, ...] = values
     if reverse:
-        flipped = tuple(-v if isinstance(v, float | int) else _Desc(v) for v in values)
-        return (missing, *flipped, row.run_id)
-    return (missing, *values, row.run_id)
+        ordered = tuple(-v if isinstance(v, float | int) else _Desc(v) for v in values)
+    if mode.may_miss:
+        return (missing, *ordered, row.run_id)
+    return (*ordered, row.run_id)

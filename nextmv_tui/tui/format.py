@@ -88,8 +88,10 @@ def truncate(text: str, width: int) -> str:
     with ``…`` (so a cut value never reads as a different, complete one)."""
     if width <= 0:
         return ""
-    if cell_len(text) <= width:
-        return text
+    if len(text) <= width and (text.isascii() or cell_len(text) <= width):
+        return text  # the common case, without measuring (ASCII: one cell per character)
+    if text.isascii():
+        return text[: width - 1].rstrip() + ELLIPSIS
     kept: list[str] = []
     used = 0
     for char in text:

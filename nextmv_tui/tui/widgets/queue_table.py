@@ -114,7 +114,8 @@ class QueueTable(DataTable[Text]):
         self._last_shrink = 0.0
         self._restyle_all = False
         self._stale = False
-        self._now: datetime | None = None
+        self._ctx = CellContext(datetime.min, False)
+        """The cells' context for the ``now`` of the current sync (made once per sync)."""
 
     # --- setup --------------------------------------------------------------------------
 
@@ -204,7 +205,7 @@ class QueueTable(DataTable[Text]):
     def _grow(self, cells: Cells) -> None:
         natural = self._natural
         for column, value in zip(COLUMNS, cells, strict=False):
-            width = cell_len(value)
+            width = len(value) if value.isascii() else cell_len(value)
             if width > natural[column.key]:
                 natural[column.key] = width
                 self._widths_changed = True
@@ -222,7 +223,7 @@ class QueueTable(DataTable[Text]):
     # --- rendering ----------------------------------------------------------------------
 
     def _cells(self, row: RunRow, now: datetime) -> Cells:
-        ctx = CellContext(now, self._stale)
+        ctx = self._ctx if self._ctx.now == now else CellContext(now, self._stale)
         unsure = self._stale and not row.is_final  # not confirmed since the last good poll
         values = tuple(cell_text(column, row, ctx) for column in COLUMNS)
         # not a column: whether the row is dimmed (part of the change check)
@@ -327,6 +328,7 @@ class QueueTable(DataTable[Text]):
         if stale != self._stale:
             self._stale = stale
             dirty = {*dirty, *(r.run_id for r in rows if not r.is_final)}
+        self._ctx = CellContext(now, stale)
         shown = self._rendered
         removed = [run_id for run_id in shown if run_id not in wanted]
         if list(self._plan()) != list(self._shown) or (
