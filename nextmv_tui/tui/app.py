@@ -68,6 +68,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin):
         self.queue = self._new_queue_poller()
         self._queue_timer = PollTimer(self, self.queue, self._start_poll, "queue poll")
         self.main: MainScreen
+        self._warmed = False
 
     def _new_queue_poller(self) -> Poller:
         settings = self.settings
@@ -103,12 +104,15 @@ class NextmvTuiApp(SessionMixin, KeysMixin):
             self._start_demo()
         if self.settings.handle_signals:
             self._install_signal_handlers()
-        self.call_after_refresh(self._warm_up)
 
     def _warm_up(self) -> None:
-        """After the first paint: import what the submit dialog needs, so ``s`` opens it at
-        once (keys typed meanwhile are kept by the dialog anyway)."""
-        self.run_worker(asyncio.to_thread(_import_dialogs), group="warm-up", exit_on_error=False)
+        """Once the first queue is on screen: import what the submit dialog needs, so ``s``
+        opens it at once (keys typed meanwhile are kept anyway). Not before: the import
+        thread would compete with the first render for the interpreter."""
+        if not self._warmed:
+            self._warmed = True
+            self.run_worker(asyncio.to_thread(_import_dialogs), group="warm-up",
+                            exit_on_error=False)
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -169,6 +173,8 @@ class NextmvTuiApp(SessionMixin, KeysMixin):
         self.main.apply_change(self.store.apply_queue(message.runs, message.token, now))
         self._fetch_finals()
         self.main.show_connection()
+        if not self._warmed:
+            self.set_timer(1.0, self._warm_up)
 
     @on(QueueFailed)
     def _queue_failed(self, message: QueueFailed) -> None:
