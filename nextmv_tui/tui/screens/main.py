@@ -104,8 +104,8 @@ class MainScreen(RunActions):
         self.key_bar = KeyBar(self.key_entries, id="keys")
         yield self.header_line
         yield self.problem_line
-        with Vertical(id="main"):
-            with Vertical(id="queue-area"):
+        with Vertical(id="main") as self.body:
+            with Vertical(id="queue-area") as self.queue_area:
                 yield self.table
                 yield self.empty_hint
             yield self.detail
@@ -280,8 +280,7 @@ class MainScreen(RunActions):
 
     def _update_hints(self) -> None:
         empty = self.table.row_count == 0
-        area = self.query_one("#queue-area")
-        area.set_class(empty, "-empty")
+        self.queue_area.set_class(empty, "-empty")
         if empty:
             self.empty_hint.update(self.empty_text())
             filtered = self.filter_text.strip() and len(self.store)
@@ -330,8 +329,7 @@ class MainScreen(RunActions):
 
     def action_clear_filter(self) -> None:
         """Esc backs out one step: unzoom, else clear the filter, else unpick every run."""
-        main = self.query_one("#main")
-        if main.has_class("-zoomed"):
+        if self.zoomed:
             self.action_zoom()
         elif self.filter_text or self.filter_bar.display:
             self.filter_bar.action_clear_filter()
@@ -350,13 +348,12 @@ class MainScreen(RunActions):
         self.table.focus()
 
     def action_zoom(self) -> None:
-        main = self.query_one("#main")
-        main.toggle_class("-zoomed")
+        self.body.toggle_class("-zoomed")
         self.call_after_refresh(self.table.move_cursor, row=self.table.cursor_row)
 
     @property
     def zoomed(self) -> bool:
-        return self.query_one("#main").has_class("-zoomed")
+        return self.body.has_class("-zoomed")
 
     def action_pick(self) -> None:
         """Pick (or unpick) the run under the cursor and move to the next row.

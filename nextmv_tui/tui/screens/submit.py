@@ -231,9 +231,13 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
         if choices is None:
             return
         apps = await choices.load_apps()
+        if not self.is_attached:
+            return  # closed while the list was loading
         self._offer_apps(apps)
         if app_id:
-            self._show_app(await choices.load_app(app_id))
+            app_choices = await choices.load_app(app_id)
+            if self.is_attached:
+                self._show_app(app_choices)
 
     def _offer_apps(self, apps: list[str]) -> None:
         known = sorted({*self._known_apps, *apps})
