@@ -20,12 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, ProgressBar, Static, Switch
 from textual.worker import Worker, WorkerState
 
@@ -35,10 +34,10 @@ from nextmv_tui.cloud.models import CreateRunRequest
 from nextmv_tui.cloud.packaging import PackagedInput, package_input
 from nextmv_tui.cloud.units import human_bytes
 from nextmv_tui.tui.choices import AppChoices, Choices
-from nextmv_tui.tui.format import wrap_words
 from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
-from nextmv_tui.tui.screens.dialog import DialogScreen, MessageLine
+from nextmv_tui.tui.screens.dialog import MessageLine
 from nextmv_tui.tui.screens.input_tree import InputPicker
+from nextmv_tui.tui.screens.submit_choices import OffersChoices
 
 Phase = Literal["idle", "packaging", "uploading", "creating"]
 
@@ -53,7 +52,6 @@ _TEXT_FIELDS = (
     ("batch_experiment_id", "Batch experiment", "optional batch experiment ID"),
 )
 _HINTED = {"app_id", "options", "execution_class"}
-HINT_LINES = 3
 """Fields with a hint line under them (what is known for them)."""
 _ERROR_FIELDS = (
     ("input path", "path"), ("application", "app_id"), ("instance", "instance_id"),
@@ -93,7 +91,7 @@ class _PhaseChanged(Message):
         return isinstance(message, _PhaseChanged)
 
 
-class SubmitScreen(DialogScreen[SubmittedRun | None]):
+class SubmitScreen(OffersChoices):
     """Returns the created run, or None when closed without submitting."""
 
     BINDINGS = [
@@ -223,87 +221,7 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
             else:
                 focused.replace(event.character, *selection)
 
-    # --- what is known: applications, instances, classes, options ---------------------------
-
-    @work(group="choices", exclusive=True, exit_on_error=False, name="submit choices")
-    async def _load_choices(self, app_id: str) -> None:
-        choices = self._choices
-        if choices is None:
-            return
-        apps = await choices.load_apps()
-        if not self.is_attached:
-            return  # closed while the list was loading
-        self._offer_apps(apps)
-        if app_id:
-            app_choices = await choices.load_app(app_id)
-            if self.is_attached:
-                self._show_app(app_choices)
-
-    def _offer_apps(self, apps: list[str]) -> None:
-        known = sorted({*self._known_apps, *apps})
-        self._known_apps = known
-        field = self.query_one("#field-app_id", Input)
-        field.suggester = SuggestFromList(known, case_sensitive=False)
-        hint = "known: " + ", ".join(known) if known else ""
-        if not known and self._choices is not None and "apps" in self._choices.errors:
-            hint = "applications could not be listed: type the ID"
-        self._hint("app_id", hint)
-
-    def _offer_classes(self, classes: list[str]) -> None:
-        known = sorted({*self._known_classes, *classes})
-        self.query_one("#field-execution_class", Input).suggester = SuggestFromList(
-            known, case_sensitive=False
-        )
-        self._hint("execution_class", "known: " + ", ".join(known) if known else "")
-
-    def _show_app(self, choices: AppChoices) -> None:
-        if choices.app_id != self._value("app_id").strip():
-            return  # the user has moved on to another application
-        self._app_choices = choices
-        self.query_one("#field-instance_id", Input).suggester = SuggestFromList(
-            choices.instances, case_sensitive=False
-        )
-        self._offer_classes(choices.classes)
-        hint = choices.options_hint()
-        if hint:
-            hint = ("options: " if choices.typed else "instance defaults: ") + hint
-        elif self._choices is not None and choices.app_id in self._choices.errors:
-            hint = "options of this application are not known: checked for syntax only"
-        self._hint("options", hint)
-
-    def _hint(self, field: str, text: str) -> None:
-        """A hint under ``field``, at most ``HINT_LINES`` lines (wrapped at spaces, the
-        last one ending with ``…``) so a long list never pushes the fields away."""
-        hint = self.query_one(f"#hint-{field}", Static)
-        width = hint.size.width or self.query_one(f"#field-{field}", Input).size.width or 40
-        hint.update("\n".join(wrap_words(text, width, max_lines=HINT_LINES)))
-        self.query_one(f"#hint-row-{field}").display = bool(text)
-
-    @on(Input.Changed, "#field-app_id")
-    def _app_changed(self, event: Input.Changed) -> None:
-        app_id = event.value.strip()
-        self._app_choices = None
-        if self._choices is None or not app_id:
-            self._hint("options", "")
-            return
-        cached = self._choices.cached(app_id)
-        if cached is not None:
-            self._show_app(cached)
-        elif app_id in self._known_apps:
-            self._load_choices(app_id)
-        else:
-            self._hint("options", "")
-
-    @on(Input.Blurred, "#field-app_id")
-    def _app_left(self, event: Input.Blurred) -> None:
-        app_id = event.value.strip()
-        if self._choices is not None and app_id and self._app_choices is None:
-            self._load_choices(app_id)  # an application not listed: ask for its instances
-
     # --- reading the form -----------------------------------------------------------------
-
-    def _value(self, field: str) -> str:
-        return self.query_one(f"#field-{field}", Input).value
 
     def current_form(self) -> SubmitForm:
         """The values on screen (priority falls back to the default if empty)."""
