@@ -205,7 +205,7 @@ async def test_queue_positions_objective_and_batch_columns(make_inprocess_servic
                 update={"configuration": routing_request(5).configuration.model_copy(
                     update={"execution_class": "big"})}))
     app = app_for(service)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(220, 45)) as pilot:  # wide: the priority column shows
         await wait_until(pilot, lambda: all(app.main.table.has_run(r) for r in ids.values()), 20)
         await pilot.pause()
         positions = {name: table_cell(app, run_id, "pos").strip()

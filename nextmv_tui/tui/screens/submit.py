@@ -197,7 +197,10 @@ class SubmitScreen(OffersChoices):
         # remembered path the field's text is selected, so typing replaces it and enter
         # submits the same input again.
         needs_app = self._defaults.path and not self._defaults.app_id
-        self.query_one("#field-app_id" if needs_app else "#field-path").focus()
+        first = self.query("#field-app_id" if needs_app else "#field-path")
+        if not first:
+            return  # closed before it was mounted (e.g. esc typed ahead): nothing to set up
+        first.first().focus()
         self.call_after_refresh(self._offer_known)
 
     def _offer_known(self) -> None:
