@@ -10,10 +10,15 @@ from __future__ import annotations
 import inspect
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
+
+from nextmv_tui.cloud.client import NextmvClient
+from nextmv_tui.cloud.config import ClientConfig
+from nextmv_tui.cloud.retry import NO_RETRY
 
 Predicate = Callable[[], "bool | Awaitable[bool]"]
 DEADLINE_SCALE = float(os.environ.get("TEST_DEADLINE_SCALE", "3"))
@@ -105,3 +110,13 @@ async def run_from_palette(pilot: Pilot[Any], title: str, timeout: float = 10.0)
     await pilot.press("enter")
     await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette), timeout,
                      message="the palette to close")
+
+
+@pytest.fixture
+async def dead_client() -> AsyncIterator[NextmvClient]:
+    """A client pointed at a loopback port where nothing listens: a check that happens
+    before sending shows its own message, a request shows this connection error."""
+    config = ClientConfig(endpoint="http://127.0.0.1:9", api_key="not-a-real-key")
+    client = NextmvClient(config, timeout=2.0, retry=NO_RETRY)
+    yield client
+    await client.aclose()
