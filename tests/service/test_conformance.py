@@ -86,6 +86,9 @@ def fast() -> PollingOptions:
     )
 
 
+pytestmark = pytest.mark.xdist_group("conformance")  # one worker builds the module fixture once
+
+
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("apps")

@@ -56,6 +56,9 @@ class QueueWatch:
         self._client.close()
 
 
+pytestmark = pytest.mark.xdist_group("hostile-large")  # one worker builds the module fixture once
+
+
 @pytest.fixture(scope="module")
 def big_run(
     tmp_path_factory: pytest.TempPathFactory,

@@ -22,6 +22,9 @@ from tests.tui.conftest import wait_until
 from tests.tui.helpers import app_for, client_for, knapsack_request, routing_request
 from tests.tui.monkey import Findings, palette_titles, run_monkey, watch
 
+pytestmark = pytest.mark.usefixtures("clean_env")
+"""An empty HOME: the profile picker lists no real profile to switch the monitor away to."""
+
 ACTIVE_MAX = 6
 """The feeder keeps at most this many runs queued or running (it finishes some itself)."""
 

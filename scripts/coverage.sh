@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The suite under coverage, measured across the process boundary (pyproject's
+# [tool.coverage.run]: patch = subprocess, parallel): the services the tests start with
+# `nextmv-tui serve`, the monitors on ptys and xdist's workers count too. Prints a summary per
+# package, then per file. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export UV_CACHE_DIR="${UV_CACHE_DIR:-$PWD/.uv-cache}"
+rm -f .coverage .coverage.*
+.venv/bin/coverage run -m pytest -q -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@" || status=$?
+.venv/bin/coverage combine -q
+.venv/bin/python scripts/coverage_packages.py
+.venv/bin/coverage report
+exit "${status:-0}"
