@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from rich.table import Table
-from textual.command import CommandList, CommandPalette
 from textual.widgets import Static
 
 from nextmv_tui.cloud.config import ClientConfig
@@ -21,7 +20,7 @@ from nextmv_tui.tui.keymap import KeymapError, load_keymap
 from nextmv_tui.tui.screens.help import HelpScreen
 from nextmv_tui.tui.screens.submit import SubmitScreen
 from nextmv_tui.tui.settings import Settings
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import run_from_palette, wait_until
 
 EXPECTED = {
     "submit", "cancel_run", "refresh", "toggle_pause", "faster", "slower", "filter",
@@ -76,11 +75,7 @@ async def test_palette_runs_an_action_and_refuses_an_unavailable_one() -> None:
         await commands["Cancel run"].callback()  # no run selected
         await wait_until(pilot, lambda: any("Cancel run: no runs yet" in str(n.message)
                                             for n in app._notifications))
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await pilot.press(*"submit a run")
-        await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "Submit a run")
         await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))
 
 

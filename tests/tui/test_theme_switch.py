@@ -7,9 +7,9 @@ marks rows for restyling and the main screen runs the same keyed ``sync`` as a r
 
 from __future__ import annotations
 
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandInput, CommandPalette
 
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import palette_hit, wait_until
 from tests.tui.helpers import app_for, client_for, knapsack_request
 
 THEMES = ["nord", "gruvbox", "textual-light", "dracula", "textual-dark"]
@@ -50,13 +50,14 @@ async def test_theme_picked_twice_through_the_palette(make_inprocess_service):
             for theme in ("nord", "gruvbox"):
                 await pilot.press("ctrl+p")
                 await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
-                await pilot.press(*"theme")
-                await wait_until(pilot, lambda: app.screen.query_one(CommandList).option_count)
+                first = app.screen
+                first.query_one(CommandInput).value = "theme"
+                await wait_until(pilot, lambda: palette_hit(app) == "Theme")
                 await pilot.press("enter")
-                await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette)
-                                 and app.screen.query_one(CommandList).option_count > 5)
-                await pilot.press(*theme)
-                await pilot.pause()
+                await wait_until(pilot, lambda first=first: isinstance(app.screen, CommandPalette)
+                                 and app.screen is not first, message="the theme picker")
+                app.screen.query_one(CommandInput).value = theme
+                await wait_until(pilot, lambda theme=theme: palette_hit(app) == theme)
                 await pilot.press("enter")
                 await wait_until(pilot, lambda theme=theme: app.theme == theme
                                  and app.screen is app.main, 10)
