@@ -137,14 +137,18 @@ class FullStore(Store):
     ``full`` is set (fault injection: a real disk cannot be made to fail exactly here)."""
 
     full = False
+    refused = 0
+    """Writes refused so far: a test waits for retries to happen, not for a fixed time."""
 
     def finish(self, run_id: str, status: str, **fields: Any) -> bool:
         if self.full:
+            self.refused += 1
             raise sqlite3.OperationalError("database or disk is full")
         return super().finish(run_id, status, **fields)
 
     def mark_running(self, run_id: str, now: float) -> bool:
         if self.full:
+            self.refused += 1
             raise sqlite3.OperationalError("database or disk is full")
         return super().mark_running(run_id, now)
 
@@ -193,7 +197,8 @@ async def test_unstorable_final_status_is_kept_and_written_once_space_is_back(
         store.insert_run(_queued("run-a"))
         store.full = True
         scheduler.dispatch()
-        await asyncio.sleep(0.2)
+        refused = store.refused
+        await _until(lambda: store.refused >= refused + 2)  # the dispatch retried, refused
         assert status("run-a") == "queued"
         store.full = False
         await _until(lambda: status("run-a") == "succeeded")
@@ -206,7 +211,8 @@ async def test_unstorable_final_status_is_kept_and_written_once_space_is_back(
         record = store.get_run("run-b")
         assert record is not None and record.status == "running"
         assert scheduler.unsaved_final(record).status == "succeeded"  # what clients see
-        await asyncio.sleep(0.2)
+        refused = store.refused
+        await _until(lambda: store.refused >= refused + 2)  # retried while full, refused
         assert status("run-b") == "running"  # still refused while the disk is full
         store.full = False
         await _until(lambda: status("run-b") == "succeeded")
