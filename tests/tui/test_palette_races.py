@@ -54,6 +54,18 @@ async def test_search_results_after_the_palette_closed_are_dropped(inprocess_ser
         assert app._exception is None and app.is_running
 
 
+async def test_a_search_started_after_the_palette_closed_ends_quietly(inprocess_service):
+    app = app_for(inprocess_service)
+    async with app.run_test(size=SIZE) as pilot:
+        palette = await open_palette(app, pilot, "Sort runs")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not palette.is_attached, 10)
+        worker = palette._gather_commands("so")  # e.g. from a mount or a late keystroke
+        await wait_until(pilot, lambda: worker.is_finished, 10)
+        await pilot.pause()
+        assert app._exception is None and app.is_running
+
+
 async def test_ctrl_p_and_the_theme_picker_open_the_hardened_palette(inprocess_service):
     app = app_for(inprocess_service)
     async with app.run_test(size=SIZE) as pilot:

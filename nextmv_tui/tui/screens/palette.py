@@ -7,8 +7,8 @@ fast as a terminal delivers it (ctrl+p, ``theme``, enter, ``nord``, enter), Text
 - an enter already queued to its input when a first enter closed it is handled after the
   close: the palette dismisses itself a second time, which pops the screen below it or,
   with only the main screen left, raises ``ScreenStackError``;
-- its search worker, still running when the palette closed, updates the command list
-  after the palette's widgets are gone: ``NoMatches``.
+- its search worker, started or still running when the palette closed, looks for the
+  command list after the palette's widgets are gone: ``NoMatches``.
 
 ``SafeCommandPalette`` ignores input, selections and search results once it is no longer
 the active screen; ``SafePaletteApp`` makes the app open it for ctrl+p and for the theme
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from textual import on
+from textual import on, work
 from textual.app import App
 from textual.command import CommandPalette
 from textual.css.query import NoMatches
@@ -48,6 +48,16 @@ class SafeCommandPalette(CommandPalette):
     def _select_or_command(self, event: Any = None) -> None:
         if self.is_active_palette:
             super()._select_or_command(event)
+
+    @work(exclusive=True, group=CommandPalette._GATHER_COMMANDS_GROUP)
+    async def _gather_commands(self, search_value: str) -> None:
+        """Textual's search, as its own worker; a palette closed before (or while) the search
+        runs has no command list to fill: that ends the search, not the app."""
+        search = CommandPalette._gather_commands.__wrapped__  # type: ignore[attr-defined]
+        try:
+            await search(self, search_value)
+        except NoMatches:
+            return
 
     def _watch__list_visible(self) -> None:
         try:
