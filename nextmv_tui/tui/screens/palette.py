@@ -21,11 +21,11 @@ from typing import Any, cast
 
 from textual import on, work
 from textual.app import App
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.theme import ThemeProvider
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, LoadingIndicator
 
 
 class SafeCommandPalette(CommandPalette):
@@ -65,9 +65,11 @@ class SafeCommandPalette(CommandPalette):
         except NoMatches:  # the palette's widgets are gone: it has been closed
             return
 
-    async def _watch__show_busy(self) -> None:
+    def _watch__show_busy(self) -> None:  # type: ignore[override]
+        """Textual's (async for no reason: a coroutine left unawaited on a closed palette)."""
         try:
-            await super()._watch__show_busy()
+            self.query_one(LoadingIndicator).set_class(self._show_busy, "--visible")
+            self.query_one(CommandList).set_class(self._show_busy, "--populating")
         except NoMatches:
             return
 
