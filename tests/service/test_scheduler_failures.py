@@ -23,6 +23,7 @@ from nextmv_tui.service.manifest import bundled_app_dir, load_manifest
 from nextmv_tui.service.scheduler import Scheduler
 from nextmv_tui.service.settings import ExecutionClass, ServiceSettings
 from nextmv_tui.service.store import RunRecord, Store
+from tests.service.test_disk_full import _until as until
 
 SUCCEEDED = RunOutcome("succeeded", "", None, "json", 0, None, 0)
 
@@ -78,14 +79,6 @@ def service(tmp_path: Path) -> Iterator[Callable[..., tuple[Scheduler, Store]]]:
     yield make
     for store in stores:
         store.close()
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def record(store: Store, run_id: str) -> RunRecord:
