@@ -66,6 +66,8 @@ class Findings:
     worker_errors: list[str] = field(default_factory=list)
     polls: list[float] = field(default_factory=list)
     """Monotonic times of successful queue polls."""
+    intervals: list[float] = field(default_factory=list)
+    """The queue's effective interval as each of those polls ended."""
 
 
 def watch(app: NextmvTuiApp, findings: Findings) -> Callable[[], None]:
@@ -81,6 +83,7 @@ def watch(app: NextmvTuiApp, findings: Findings) -> Callable[[], None]:
 
     def succeeded(next_in: float | None = None) -> Any:
         findings.polls.append(time.monotonic())
+        findings.intervals.append(app.queue.effective_interval())
         return original_success(next_in)
 
     app.queue.poll_succeeded = succeeded  # type: ignore[method-assign]
@@ -308,11 +311,14 @@ class Monkey:
         """While healthy and not paused, the last successful poll is at most an interval
         (plus slack) old."""
         queue = self.app.queue
-        if queue.paused or not queue.healthy or queue.phase == "in_flight":
+        if queue.paused or not queue.healthy or queue.phase in ("in_flight", "due"):
             return
         last = max([since, *self.findings.polls])
         gap = time.monotonic() - last
-        allowed = queue.effective_interval() + POLL_SLACK
+        # A shorter interval set since the last poll re-arms from that poll's end: either
+        # interval may be the one in force.
+        before = self.findings.intervals[-1] if self.findings.intervals else 0.0
+        allowed = max(queue.effective_interval(), before) + POLL_SLACK
         if gap > allowed:
             self.fail(f"no successful queue poll for {gap:.1f} s (interval "
                       f"{queue.effective_interval():g} s, phase {queue.phase})")
