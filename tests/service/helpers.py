@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +44,8 @@ ROUTING_INPUT = {
     "vehicles": [{"id": "v1", "start_location": {"lon": 7.6, "lat": 51.9}}],
 }
 
+DEADLINE_SCALE = float(os.environ.get("TEST_DEADLINE_SCALE", "3"))
+"""Deadlines stretched for loaded machines, as in ``tests/tui/conftest.py``."""
 T = TypeVar("T")
 
 
@@ -91,7 +94,9 @@ def write_wheel(folder: Path, name: str, version: str, tag: str = "py3-none-any"
 def wait_until(
     predicate: Callable[[], T | None], timeout: float = 30.0, interval: float = 0.05, what: str = ""
 ) -> T:
-    """Return the first truthy value of ``predicate()``; fail after ``timeout`` seconds."""
+    """Return the first truthy value of ``predicate()``; fail after ``timeout`` seconds
+    (times ``TEST_DEADLINE_SCALE``, 3 by default: see ``tests/tui/conftest.py``)."""
+    timeout *= DEADLINE_SCALE
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

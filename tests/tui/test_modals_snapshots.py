@@ -26,6 +26,7 @@ from nextmv_tui.tui.screens.input_tree import InputTree
 from nextmv_tui.tui.screens.jump import JumpScreen
 from nextmv_tui.tui.screens.save_output import SaveOutputScreen
 from nextmv_tui.tui.screens.submit import SubmitScreen
+from tests.conftest import REPO_ROOT
 from tests.tui.conftest import wait_until
 from tests.tui.fixtures.host import ModalHost
 
@@ -60,7 +61,11 @@ def _settle(screen_type: type[Screen[Any]], then: Callable[[Screen[Any]], Any] |
 
 @pytest.fixture
 def in_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the inputs folder, with HOME at the checkout: the dialog shows the folder as
+    ``~/tests/...`` wherever the checkout is (an absolute path made the snapshot pass only
+    in the checkout that recorded it)."""
     monkeypatch.chdir(INPUTS)
+    monkeypatch.setenv("HOME", str(REPO_ROOT))
 
 
 def test_submit_modal(snap_compare: Any, in_inputs: None) -> None:

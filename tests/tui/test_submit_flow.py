@@ -49,6 +49,10 @@ async def submit_via_modal(
     await pilot.press("enter")
     await wait_until(pilot, lambda: app.screen is not screen, timeout=30,
                      message="the modal closes")
+    # The dialog's result reaches the main screen as a message after the dialog has closed:
+    # the new run is selected a moment later (on a loaded machine, visibly later).
+    await wait_until(pilot, lambda: (row := app.store.get(app.store.selected or "")) is not None
+                     and row.submitted, 10, message="the submitted run selected")
     run_id = app.store.selected
     assert run_id is not None
     return screen, run_id
