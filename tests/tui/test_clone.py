@@ -67,6 +67,9 @@ async def test_clone_a_json_run_with_its_options_then_resubmit_it(
             screen.query_one("#field-path", Input).focus()
             await pilot.press("enter")
             await wait_until(pilot, lambda: app.screen is app.main, 20)
+            # The dialog's result reaches the main screen as a message after it closed.
+            await wait_until(pilot, lambda: app.store.selected not in (None, original), 10,
+                             message="the clone selected")
             clone = app.store.selected
             assert clone is not None and clone != original
             info = await client.run_information("routing", clone)
