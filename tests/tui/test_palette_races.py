@@ -79,3 +79,16 @@ async def test_ctrl_p_and_the_theme_picker_open_the_hardened_palette(inprocess_s
         await wait_until(pilot, lambda: palette_hit(app) == target, 10)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.theme == target and app.screen is app.main, 10)
+
+
+async def test_page_keys_before_the_command_list_is_laid_out_are_ignored(inprocess_service):
+    app = app_for(inprocess_service)
+    async with app.run_test(size=SIZE) as pilot:
+        palette = await open_palette(app, pilot, "Sort runs")
+        hits = palette.query_one(CommandList)
+        hits._line_cache.clear()  # the state before its lines are built: no index -> line
+        hits._update_lines = lambda: None  # and keep it so, as before the first layout
+        palette._action_command_list("page_up")
+        palette._action_command_list("page_down")
+        await pilot.pause()
+        assert app._exception is None and app.is_running

@@ -2,13 +2,14 @@
 
 Found by the monkey (``tests/tui/test_monkey.py``, ``benchmarks/tui_monkey.py``): typed as
 fast as a terminal delivers it (ctrl+p, ``theme``, enter, ``nord``, enter), Textual 8.2's
-``CommandPalette`` ended the app twice over:
+``CommandPalette`` ended the app in three ways:
 
 - an enter already queued to its input when a first enter closed it is handled after the
   close: the palette dismisses itself a second time, which pops the screen below it or,
   with only the main screen left, raises ``ScreenStackError``;
 - its search worker, started or still running when the palette closed, looks for the
-  command list after the palette's widgets are gone: ``NoMatches``.
+  command list after the palette's widgets are gone: ``NoMatches``;
+- page up/down before its command list has laid out its lines: ``KeyError``.
 
 ``SafeCommandPalette`` ignores input, selections and search results once it is no longer
 the active screen; ``SafePaletteApp`` makes the app open it for ctrl+p and for the theme
@@ -57,6 +58,14 @@ class SafeCommandPalette(CommandPalette):
         try:
             await search(self, search_value)
         except NoMatches:
+            return
+
+    def _action_command_list(self, action: str) -> None:
+        """Page keys before the command list has laid out its lines raised ``KeyError``
+        in ``OptionList._move_page`` (the monkey's fourth palette crash): ignored."""
+        try:
+            super()._action_command_list(action)
+        except KeyError:
             return
 
     def _watch__list_visible(self) -> None:
