@@ -92,3 +92,15 @@ async def test_page_keys_before_the_command_list_is_laid_out_are_ignored(inproce
         palette._action_command_list("page_down")
         await pilot.pause()
         assert app._exception is None and app.is_running
+
+
+async def test_a_palette_opened_while_the_last_one_is_removed_opens(inprocess_service):
+    app = app_for(inprocess_service)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await open_palette(app, pilot, "Sort runs")
+        app.pop_screen()  # closed; its widgets are removed later, in the next ticks
+        app.action_command_palette()
+        await wait_until(pilot, lambda: isinstance(app.screen, SafeCommandPalette)
+                         and app.screen is not first, 10)
+        await pilot.pause()
+        assert app._exception is None and app.is_running

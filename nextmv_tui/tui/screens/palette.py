@@ -2,14 +2,15 @@
 
 Found by the monkey (``tests/tui/test_monkey.py``, ``benchmarks/tui_monkey.py``): typed as
 fast as a terminal delivers it (ctrl+p, ``theme``, enter, ``nord``, enter), Textual 8.2's
-``CommandPalette`` ended the app in three ways:
+``CommandPalette`` ended the app in four ways:
 
 - an enter already queued to its input when a first enter closed it is handled after the
   close: the palette dismisses itself a second time, which pops the screen below it or,
   with only the main screen left, raises ``ScreenStackError``;
 - its search worker, started or still running when the palette closed, looks for the
   command list after the palette's widgets are gone: ``NoMatches``;
-- page up/down before its command list has laid out its lines: ``KeyError``.
+- page up/down before its command list has laid out its lines: ``KeyError``;
+- ctrl+p while the palette just closed is still being removed: ``DuplicateIds``.
 
 ``SafeCommandPalette`` ignores input, selections and search results once it is no longer
 the active screen; ``SafePaletteApp`` makes the app open it for ctrl+p and for the theme
@@ -92,7 +93,9 @@ class SafePaletteApp(App[int]):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
-            self.push_screen(SafeCommandPalette(id="--command-palette"))
+            # No id (Textual gives its palette "--command-palette"): a palette opened while
+            # the one just closed is still being removed would have a duplicate ID.
+            self.push_screen(SafeCommandPalette())
 
     def search_themes(self) -> None:
         self.push_screen(
