@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import secrets
 import shutil
 import stat
 import subprocess
@@ -20,13 +21,14 @@ import pytest
 
 from nextmv_tui.service.executor import Execution, RunJob, RunOutcome, start_run, stop_stale_run
 from nextmv_tui.service.manifest import AppManifest, bundled_app_dir, load_manifest
+from tests.service.helpers import DEADLINE_SCALE
 
 TEST_APPS = Path(__file__).parent / "apps"
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
     """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * DEADLINE_SCALE
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met before the deadline")
@@ -73,7 +75,11 @@ def make_job(
     max_duration: float | None = None,
     execution_class: str | None = None,
 ) -> RunJob:
-    run_dir = tmp_path / "runs" / "run-1"
+    # A run ID of its own: processes are marked with it, and a stale-run cleanup kills every
+    # process carrying its run's marker, so "run-1" in every test let one test's cleanup kill
+    # another's app when xdist ran them side by side.
+    run_id = f"run-{tmp_path.name[-40:]}-{secrets.token_hex(4)}"
+    run_dir = tmp_path / "runs" / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(payload, Path):
         input_path = payload
@@ -82,7 +88,7 @@ def make_job(
         data = payload.encode() if isinstance(payload, str) else payload
         input_path.write_bytes(data)
     return RunJob(
-        run_id="run-1",
+        run_id=run_id,
         manifest=manifest,
         input_path=input_path,
         input_format=input_format,
