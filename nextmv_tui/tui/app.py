@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from nextmv_tui.cloud.errors import NotFoundError, RequestTimeoutError
+from nextmv_tui.cloud.queue_reader import QueueReader
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.tui import actions, loop_probe
 from nextmv_tui.tui.connection import classify
@@ -58,6 +59,7 @@ class NextmvTuiApp(App[int]):
         self.settings = settings
         self._client: NextmvClient | None = None
         self.store = RunStore(bounds=bounds_of(settings.history))
+        self.queue_reader = QueueReader()
         self.history = HistoryLink(settings.history, settings.monotonic)
         self.keymap: dict[str, str] = {}
         self.queue = Poller(
@@ -151,15 +153,17 @@ class NextmvTuiApp(App[int]):
     @work(group="queue", exit_on_error=False, name="queue poll")
     async def _fetch_queue(self, token: int) -> None:
         prefetch, self.settings.prefetch = self.settings.prefetch, None
-        early = await prefetch.queue(PREFETCH_WAIT) if prefetch is not None else None
+        reader = self.queue_reader
+        early = await prefetch.queue(PREFETCH_WAIT, reader) if prefetch is not None else None
         if early is not None:
             self.post_message(QueueLoaded(early, token))
             return
         deadline = self.settings.request_timeout * MONITOR_RETRY.max_attempts + 3.0
         try:
             # The client has per-request timeouts; this bounds the whole call (retries
-            # included) so a stalled server can never freeze the poll loop.
-            runs = await asyncio.wait_for(self.client.account_queue(), deadline)
+            # included) so a stalled server can never freeze the poll loop. The answer is
+            # parsed on a thread, only the entries that changed (cloud/queue_reader.py).
+            runs = await asyncio.wait_for(self.client.account_queue_snapshot(reader), deadline)
         except asyncio.TimeoutError:
             endpoint = self.settings.endpoint
             error = RequestTimeoutError(
@@ -177,7 +181,7 @@ class NextmvTuiApp(App[int]):
         now = self.settings.clock()
         self._decide(self.queue.poll_succeeded())
         self.main.problem, self.main.as_of = "", now
-        change = self.store.apply_queue(message.runs, message.token, now)
+        change = self.store.apply_queue(message.snapshot.runs, message.token, now)
         self.main.apply_change(change)
         self._fetch_finals()
         self.main.show_connection()

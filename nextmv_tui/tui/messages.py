@@ -13,14 +13,17 @@ from typing import Any
 from textual.message import Message
 
 from nextmv_tui.cloud.history_fetch import HistoryEvent
-from nextmv_tui.cloud.models import QueuedRun, RunInformation
+from nextmv_tui.cloud.models import RunInformation
+from nextmv_tui.cloud.queue_reader import QueueSnapshot
 
 
 @dataclass
 class QueueLoaded(Message):
-    """A queue poll answered. ``token`` orders polls against session-submitted runs."""
+    """A queue poll answered. ``token`` orders polls against session-submitted runs;
+    ``snapshot`` holds every run ID and the entries that changed since the reader's last
+    committed snapshot (``cloud/queue_reader.py``)."""
 
-    runs: list[QueuedRun]
+    snapshot: QueueSnapshot
     token: int
 
 
