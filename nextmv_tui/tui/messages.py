@@ -15,6 +15,7 @@ from textual.message import Message
 from nextmv_tui.cloud.history_fetch import HistoryEvent
 from nextmv_tui.cloud.models import RunInformation
 from nextmv_tui.cloud.queue_reader import QueueSnapshot
+from nextmv_tui.cloud.status import RunStatus
 
 
 @dataclass
@@ -61,6 +62,8 @@ class DetailFetched(Message):
     reset: bool = False
     log_token: str | None = None
     next_log_in: float | None = None
+    log_status: RunStatus | None = None
+    """The status the live log's answer carried (it is final before the queue knows)."""
     output: tuple[str, bool] | None = None
     statistics: dict[str, Any] | None = None
     """The output's ``statistics`` (final poll): where Cloud apps report them, series and all;
