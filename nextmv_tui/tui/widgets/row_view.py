@@ -19,8 +19,8 @@ posts ``HeaderClicked`` with the column offset.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
-from typing import ClassVar
+from collections.abc import Collection
+from typing import ClassVar, Protocol
 
 from rich.segment import Segment
 from rich.style import Style
@@ -33,6 +33,35 @@ from textual.strip import Strip
 
 STRIP_CACHE = 512
 """Rendered rows kept (by key and width): a few screens' worth."""
+
+
+class RowOrder(Protocol):
+    """Keys in display order (``table_model.TableModel`` is one)."""
+
+    def __len__(self) -> int: ...
+
+    def key_at(self, index: int) -> str | None: ...
+
+    def index_of(self, key: str) -> int | None: ...
+
+
+class ListOrder:
+    """A plain list as a ``RowOrder`` (its index map is built on first lookup)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self._keys = keys
+        self._index: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def key_at(self, index: int) -> str | None:
+        return self._keys[index] if 0 <= index < len(self._keys) else None
+
+    def index_of(self, key: str) -> int | None:
+        if self._index is None:
+            self._index = {k: i for i, k in enumerate(self._keys)}
+        return self._index.get(key)
 
 
 class RowView(ScrollView, can_focus=True):
@@ -81,8 +110,7 @@ class RowView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._order: list[str] = []
-        self._index: dict[str, int] | None = None
+        self._order: RowOrder = ListOrder([])
         self.cursor_row = 0
         self._highlighted: str | None = None
         self._strips: OrderedDict[tuple[str, int], Strip] = OrderedDict()
@@ -94,29 +122,30 @@ class RowView(ScrollView, can_focus=True):
         return len(self._order)
 
     @property
-    def order(self) -> Sequence[str]:
+    def order(self) -> RowOrder:
         return self._order
 
-    def set_order(self, order: list[str]) -> None:
-        """Show ``order`` (the list is kept, not copied: do not change it afterwards). The
-        cursor stays at its index, clamped; the owner moves it back onto its key."""
-        self._order = order
-        self._index = None
-        self.virtual_size = Size(0, len(order) + 1)
-        self.cursor_row = min(self.cursor_row, max(0, len(order) - 1))
+    def set_order(self, order: RowOrder | list[str]) -> None:
+        """Show ``order`` (kept, not copied: the owner changes it and calls ``changed``).
+        The cursor stays at its index, clamped; the owner moves it back onto its key."""
+        self._order = ListOrder(order) if isinstance(order, list) else order
+        self.changed()
+
+    def changed(self) -> None:
+        """The order's length or keys changed: re-measure and repaint."""
+        count = len(self._order)
+        self.virtual_size = Size(0, count + 1)
+        self.cursor_row = min(self.cursor_row, max(0, count - 1))
         self.refresh()
 
     def index_of(self, key: str) -> int | None:
-        """Row index of ``key`` (the index map is rebuilt once after each new order)."""
-        if self._index is None:
-            self._index = {k: i for i, k in enumerate(self._order)}
-        return self._index.get(key)
+        return self._order.index_of(key)
 
     def has_key(self, key: str) -> bool:
-        return self.index_of(key) is not None
+        return self._order.index_of(key) is not None
 
     def key_at(self, index: int) -> str | None:
-        return self._order[index] if 0 <= index < len(self._order) else None
+        return self._order.key_at(index)
 
     def forget(self, keys: Collection[str] | None = None) -> None:
         """Drop cached strips of ``keys`` (every key when None): their rows are drawn
@@ -219,7 +248,10 @@ class RowView(ScrollView, can_focus=True):
         index = self.first_visible + y - 1
         if index >= len(self._order):
             return Strip.blank(width, base)
-        strip = self._row_strip(self._order[index], width)
+        key = self._order.key_at(index)
+        if key is None:
+            return Strip.blank(width, base)
+        strip = self._row_strip(key, width)
         if index == self.cursor_row:
             return _over(strip, self.get_component_rich_style("row-view--cursor"))
         return strip.apply_style(base)
@@ -250,4 +282,4 @@ def _over(strip: Strip, style: Style) -> Strip:
     )
 
 
-__all__ = ["RowView"]
+__all__ = ["ListOrder", "RowOrder", "RowView"]
