@@ -1,12 +1,13 @@
 """Regenerate the README screenshots (screenshots/*.svg) from the real app and a real service.
 
-    .venv/bin/python scripts/screenshots.py [--out screenshots]
+    .venv/bin/python scripts/screenshots.py [--out screenshots] [--only NAME ...]
 
 Starts the local run service in a temporary data dir (through the same launcher as
 ``nextmv-tui --local``), runs the monitor headless at 160x45, submits runs so that every
 state is on screen at once (succeeded, failed, canceled, running, queued) and saves:
 
 - queue.svg           the queue with runs in every state
+- queue-80x24.svg     the same at 80x24: columns left out by priority, keys that fit
 - run-running.svg     the detail of a running routing run with its live log
 - run-failed.svg      a failed run with its error
 - submit-upload.svg   the submit modal while a large file uploads (throttled to ~8 MiB/s)
@@ -21,6 +22,7 @@ experiment, knapsack runs, one failing): only the run history can list them.
 ``--only history.svg,objective-plot.svg`` writes just those (the scenario stops after them).
 
 The API key is checked to be absent from every SVG; the script fails if it is not.
+``--only queue-80x24.svg`` writes just the named screenshots (the scenario runs whole).
 Takes about a minute; needs nothing but the project's virtualenv.
 """
 
@@ -154,11 +156,13 @@ def write_large_input(path: Path, megabytes: int) -> None:
 
 
 class Shooter:
-    def __init__(self, app: NextmvTuiApp, out: Path, secret: str,
-                 only: set[str] | None = None) -> None:
+    def __init__(
+        self, app: NextmvTuiApp, out: Path, secret: str, only: set[str] | None = None
+    ) -> None:
         self.app = app
         self.out = out
         self.secret = secret
+        self.only = only
         self.saved: list[Path] = []
         self.only = only
 
@@ -270,6 +274,7 @@ async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter,
         app.main.select_run(east)
         await wait_for(pilot, "live log lines", lambda: log.line_count >= 4, timeout=30)
         shooter.save("run-running.svg")
+        await narrow(pilot, app, shooter)
 
         app.main.select_run(bad)
         await wait_for(
@@ -327,7 +332,19 @@ async def scenario(app: NextmvTuiApp, client: NextmvClient, shooter: Shooter,
                 print(f"  note: {run_id}: {exc}")
 
 
-async def main(out: Path, only: set[str] | None) -> None:
+async def narrow(pilot: Pilot[Any], app: NextmvTuiApp, shooter: Shooter) -> None:
+    """The running run at 80x24, then back to the full size."""
+    table = app.main.table
+    wide = table.shown_columns
+    await pilot.resize_terminal(80, 24)
+    await wait_for(pilot, "the 80-column layout", lambda: "user" not in table.shown_columns)
+    await pilot.pause(0.5)
+    shooter.save("queue-80x24.svg")
+    await pilot.resize_terminal(*SIZE)
+    await wait_for(pilot, "the full layout", lambda: table.shown_columns == wide)
+
+
+async def main(out: Path, only: set[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nextmv-tui-shots-") as temp:
         work = Path(temp)
@@ -361,8 +378,7 @@ async def main(out: Path, only: set[str] | None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
-    parser.add_argument("--only", default="",
-                        help="comma-separated file names: save just these screenshots")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="save only these screenshots (e.g. queue-80x24.svg)")
     args = parser.parse_args()
-    wanted = {name.strip() for name in args.only.split(",") if name.strip()} or None
-    asyncio.run(main(args.out.resolve(), wanted))
+    asyncio.run(main(args.out.resolve(), set(args.only) if args.only else None))

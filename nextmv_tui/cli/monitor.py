@@ -83,6 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --local: keep submitting a mix of demo runs")
     parser.add_argument("--data-dir", dest="data_dir", type=Path,
                         help="data dir of the local service (with --local)")
+    parser.add_argument("--screenshot-dir", dest="screenshot_dir", type=Path,
+                        help="folder for screenshots (palette: Screenshot; default: here)")
 
 
 def _fail(message: str) -> int:
@@ -197,6 +199,7 @@ def _run_app(
         local=args.local,
         demo=args.demo,
         keymap_path=default_keymap_path(),
+        screenshot_dir=args.screenshot_dir,
     )
     if args.history is not None:
         settings.history = args.history

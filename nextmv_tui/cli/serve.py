@@ -42,6 +42,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="runs, uploads, API key and TLS files (default: the user data dir)",
     )
     add_key_arguments(parser, KEY_VARIABLE)
+    _add_execution_arguments(parser)
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def _add_execution_arguments(parser: argparse.ArgumentParser) -> None:
+    """How runs are executed: apps, their environment, limits, classes, TLS."""
     parser.add_argument(
         "--max-log-mb", type=float, default=DEFAULT_MAX_LOG_BYTES / MIB, metavar="MIB",
         help="most log stored per run; past it the log ends with a note and the run goes on "
@@ -88,8 +95,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--tls", action="store_true",
         help="serve HTTPS with a self-signed certificate (needed by the official nextmv CLI)",
     )
-    parser.set_defaults(handler=run)
-    return parser
 
 
 def parse_class(text: str, default_max: float | None) -> ExecutionClass:

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from nextmv_tui.cloud.catalog import Instance, InstanceList
 from nextmv_tui.cloud.config import ClientConfig
 from nextmv_tui.cloud.errors import (
     ApiError,
@@ -77,6 +78,8 @@ ProgressCallback = Callable[[int, int], None]
 
 RetryMode = Literal["transient", "connect-only"]
 M = TypeVar("M", bound=BaseModel)
+P = TypeVar("P", InstanceList, ApplicationList)
+"""A page of a ``pagereturn=true`` listing."""
 
 CHUNK_SIZE = 256 * 1024
 MAX_PAGES = 500
@@ -207,6 +210,61 @@ class NextmvClient:
             return response.json()
         except ValueError:
             return response.text
+
+    async def list_instances(self, app_id: str, max_pages: int = 20) -> list[Instance]:
+        """The application's instances (``configuration``: execution class, default options;
+        the local service adds each app's declared option types). Pages are followed like
+        ``list_applications`` does; an instance listed twice is kept once."""
+        path = _app_path(app_id) + "/instances"
+        found: dict[str, Instance] = {}
+        async for page in self._pages(path, InstanceList, max_pages):
+            for instance in page.items:
+                found.setdefault(instance.id, instance)
+        return list(found.values())
+
+    async def _pages(self, path: str, model: type[P], max_pages: int) -> AsyncIterator[P]:
+        """Every page of a ``pagereturn=true`` listing (stops at a missing or repeated token)."""
+        params = {"pagereturn": "true"}
+        tokens: set[str] = set()
+        for _ in range(max_pages):
+            page = await self._get_model(path, model, params)
+            yield page
+            token = page.next_page_token
+            if not token or token in tokens:
+                return
+            tokens.add(token)
+            params = {"pagereturn": "true", "pagetoken": token}
+
+    async def save_input(self, app_id: str, run_id: str, dest_dir: Path) -> tuple[Path, str]:
+        """Stream the run's input into ``dest_dir``; returns (file, input format).
+
+        JSON up to 5 MiB is copied byte for byte (``<run>-input.json``); a small text input
+        (sent as a JSON string) becomes ``<run>-input.txt``; anything larger or file-based
+        comes through ``format=url`` (``.json``, or a ``.tar.gz`` as downloaded). Memory stays
+        bounded: bodies are streamed to a temporary file and renamed when complete."""
+        info = await self.run_information(app_id, run_id)
+        meta = info.metadata
+        kind = meta.format.input.type
+        path = f"{_run_path(app_id, run_id)}/input"
+        inline = kind in ("json", "text") and meta.input_size <= MAX_INLINE_BYTES
+        if not inline:
+            target = dest_dir / f"{run_id}-input{'.json' if kind == 'json' else '.tar.gz'}"
+            link = await self._get_model(path, DownloadURL, params={"format": "url"})
+            await self._download(link.url, target, int(meta.input_size), kind != "json", None)
+            return target, kind
+        label = _label("GET", path)
+        response = await self._send_with_retry(
+            lambda: self._http.build_request("GET", self._url(path), headers=self._api_headers()),
+            label, "transient", stream=True,
+        )
+        target = dest_dir / f"{run_id}-input.json"
+        try:
+            await self._stream_to_file(response, target, int(meta.input_size), False, None, label)
+        finally:
+            await response.aclose()
+        if kind == "text":
+            target = _json_string_to_text(target, dest_dir / f"{run_id}-input.txt")
+        return target, kind
 
     async def logs(self, app_id: str, run_id: str) -> str:
         return (await self._get_model(f"{_run_path(app_id, run_id)}/logs", RunLog)).log
@@ -628,6 +686,22 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise NextmvError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _json_string_to_text(source: Path, target: Path) -> Path:
+    """A text input answered as a JSON string (bounded: inline inputs are <= 5 MiB) as the
+    plain text file it was; a body that is not a JSON string is kept as it came."""
+    try:
+        value = json.loads(source.read_bytes())
+    except (OSError, ValueError):
+        value = None
+    data = value.encode() if isinstance(value, str) else None
+    if data is None:
+        os.replace(source, target)
+        return target
+    _write_atomic(target, data)
+    source.unlink(missing_ok=True)
+    return target
 
 
 def _output_needs_url(info: RunInformation) -> bool:

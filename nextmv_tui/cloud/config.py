@@ -199,3 +199,70 @@ def _verify(env: Mapping[str, str]) -> bool | str:
                 raise ConfigError(f"{var} points to {bundle}, which is not a file")
             return bundle
     return True
+
+
+# --- profiles, for switching in the monitor ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    """A profile of ``~/.nextmv/config.yaml`` as a picker shows it: never its key."""
+
+    name: str | None
+    """None: the default (top-level) profile."""
+    endpoint: str
+    has_key: bool
+
+    @property
+    def label(self) -> str:
+        return self.name or "default"
+
+
+def config_path(home: Path | None = None) -> Path:
+    return (Path.home() if home is None else home) / CONFIG_RELATIVE
+
+
+def list_profiles(home: Path | None = None) -> list[ProfileInfo]:
+    """The default profile (when the file has top-level keys) and every named profile.
+
+    Raises ``ConfigError`` for a file that cannot be read or parsed."""
+    data = _load_file(config_path(home))
+    found: list[ProfileInfo] = []
+    if data.get("apikey") is not None or data.get("endpoint") is not None:
+        found.append(_profile_info(None, data))
+    for name, section in data.items():
+        if isinstance(section, Mapping) and str(name) not in RESERVED_PROFILE_NAMES:
+            found.append(_profile_info(str(name), section))
+    return found
+
+
+def _profile_info(name: str | None, section: Mapping[str, Any]) -> ProfileInfo:
+    raw = section.get("endpoint")
+    try:
+        endpoint = normalize_endpoint(str(raw)) if raw else DEFAULT_ENDPOINT
+    except ConfigError:
+        endpoint = f"(invalid endpoint {str(raw)[:60]!r})"
+    key = section.get("apikey")
+    return ProfileInfo(name, endpoint, isinstance(key, str) and bool(key.strip()))
+
+
+def profile_config(
+    name: str | None, home: Path | None = None, environ: Mapping[str, str] | None = None
+) -> ClientConfig:
+    """The configuration of one profile of the file, as picked in the monitor: its own key
+    and endpoint (``NEXTMV_API_KEY``/``NEXTMV_ENDPOINT`` do not override a profile the user
+    chose by name); TLS trust still follows the environment."""
+    env = os.environ if environ is None else environ
+    path = config_path(home)
+    section, label = _file_section(path, name)
+    key = _clean(_str_value(section, "apikey", label))
+    if key is None:
+        raise ConfigError(f"profile '{name or 'default'}' in {path} has no 'apikey'")
+    url = _clean(_str_value(section, "endpoint", label))
+    return ClientConfig(
+        endpoint=normalize_endpoint(url or DEFAULT_ENDPOINT, label if url else "default"),
+        api_key=key,
+        profile=name,
+        source=label,
+        verify=_verify(env),
+    )

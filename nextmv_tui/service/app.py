@@ -33,6 +33,7 @@ from nextmv_tui.service import (
     routes_apps,
     routes_create,
     routes_files,
+    routes_instances,
     routes_logs,
     routes_queue,
     routes_runs,
@@ -63,6 +64,7 @@ V1_ROUTERS: tuple[APIRouter, ...] = (
     routes_logs.router,
     routes_queue.router,
     routes_unsupported.router,
+    routes_instances.router,
 )
 """The key-guarded routers, in matching order (a 405's ``Allow`` lists the methods of every
 route of the path, whatever the order: ``allowed_methods``)."""

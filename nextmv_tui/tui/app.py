@@ -10,12 +10,10 @@ snapshots, final states) and hand each change to the main screen.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 
 from nextmv_tui.cloud.errors import NotFoundError, RequestTimeoutError
@@ -25,7 +23,7 @@ from nextmv_tui.tui import actions, loop_probe
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.format import clean
 from nextmv_tui.tui.history_link import HistoryLink, bounds_of
-from nextmv_tui.tui.keymap import KeymapError, load_keymap
+from nextmv_tui.tui.keys import KeysMixin
 from nextmv_tui.tui.messages import (
     FinalStateFailed,
     FinalStateLoaded,
@@ -35,6 +33,7 @@ from nextmv_tui.tui.messages import (
 )
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.screens.main import MainScreen
+from nextmv_tui.tui.session import SessionMixin
 from nextmv_tui.tui.settings import BLUR_FACTOR, BLUR_MIN_REFRESH, Settings, next_refresh
 from nextmv_tui.tui.state import RunStore
 from nextmv_tui.tui.timers import PollTimer
@@ -47,28 +46,39 @@ MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_r
 PREFETCH_WAIT = 3.0
 
 
-class NextmvTuiApp(App[int]):
+class NextmvTuiApp(SessionMixin, KeysMixin):
     """The monitor. Build it with ``make_app(settings)``."""
 
     CSS_PATH = "app.tcss"
     TITLE = "nextmv-tui"
     BINDINGS: ClassVar[list[BindingType]] = list(actions.bindings("app"))
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"), (100, "-medium"), (150, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    """Screen classes by size: the stylesheet lays out 80x24, 100x30 and 160x45 from them."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
+        self._first_config = settings.config
         self._client: NextmvClient | None = None
         self.store = RunStore(bounds=bounds_of(settings.history))
         self.queue_reader = QueueReader()
         self.history = HistoryLink(settings.history, settings.monotonic)
         self.keymap: dict[str, str] = {}
-        self.queue = Poller(
+        self.queue = self._new_queue_poller()
+        self._queue_timer = PollTimer(self, self.queue, self._start_poll, "queue poll")
+        self.main: MainScreen
+        self._warmed = False
+
+    def _new_queue_poller(self) -> Poller:
+        settings = self.settings
+        return Poller(
             PollerConfig(settings.refresh, max_backoff=settings.max_backoff,
                          blur_factor=BLUR_FACTOR, blur_min=BLUR_MIN_REFRESH),
             clock=settings.monotonic,
         )
-        self._queue_timer = PollTimer(self, self.queue, self._start_poll, "queue poll")
-        self.main: MainScreen
 
     @property
     def client(self) -> NextmvClient:
@@ -85,7 +95,8 @@ class NextmvTuiApp(App[int]):
 
     def get_default_screen(self) -> Screen[None]:
         self.main = MainScreen(self.settings, self.store, lambda: self.client, self.queue,
-                               self.poll_now, self.history)
+                               self.poll_now, self.history, lambda: self.keymap,
+                               self.key_display)
         return self.main
 
     def on_mount(self) -> None:
@@ -94,49 +105,14 @@ class NextmvTuiApp(App[int]):
         if self.settings.poll:
             self._decide(self.queue.start())
 
-    async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-        await self.history.aclose()
-
-    # --- keys: one action table for bindings, help, palette and the user's keymap -----------
-
-    def _load_keymap(self) -> None:
-        path = self.settings.keymap_path
-        if path is None:
-            return
-        try:
-            self.keymap = load_keymap(path)
-        except KeymapError as error:
-            self.notify(str(error), title="Keymap", severity="error", timeout=20, markup=False)
-            return
-        self.set_keymap(self.keymap)
-
-    def key_display(self, key: str) -> str:
-        return self.get_key_display(Binding(key, ""))
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Textual's commands (themes…) plus every action of the table, with its keys."""
-        yield from super().get_system_commands(screen)
-        for action in actions.ACTIONS:
-            if action.scope == "main" and screen is not self.main:
-                continue
-            keys = ", ".join(self.key_display(k) for k in actions.keys_of(action, self.keymap))
-            target = self if action.scope == "app" else self.main
-            yield SystemCommand(action.title, f"{keys} · {action.help}",
-                                lambda a=action.id, t=target: self._run_command(a, t))
-
-    async def _run_command(self, action: str, target: App[int] | Screen[None]) -> None:
-        if target.check_action(action, ()):
-            await target.run_action(action)
-        else:
-            title = actions.BY_ID[action].title
-            self.notify(f"{title} is not available now.", severity="warning", timeout=3)
-
-    def action_help(self) -> None:
-        from nextmv_tui.tui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen(actions.help_sections(self.keymap, self.key_display)))
+    def _warm_up(self) -> None:
+        """Once the first queue is on screen: import what the submit dialog needs, so ``s``
+        opens it at once (keys typed meanwhile are kept anyway). Not before: the import
+        thread would compete with the first render for the interpreter."""
+        if not self._warmed:
+            self._warmed = True
+            self.run_worker(asyncio.to_thread(_import_dialogs), group="warm-up",
+                            exit_on_error=False)
 
     # --- the queue's poll loop ------------------------------------------------------------
 
@@ -178,6 +154,8 @@ class NextmvTuiApp(App[int]):
 
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
+        if not self.store.is_current(message.token):
+            return  # polled before a profile switch: another endpoint's runs
         now = self.settings.clock()
         self._decide(self.queue.poll_succeeded())
         self.main.problem, self.main.as_of = "", now
@@ -187,9 +165,13 @@ class NextmvTuiApp(App[int]):
         self.main.show_connection()
         self.history.queue_changed(change, self.store)  # list those applications now
         self.call_after_refresh(self._start_history)  # after the first rows are painted
+        if not self._warmed:
+            self.set_timer(1.0, self._warm_up)
 
     @on(QueueFailed)
     def _queue_failed(self, message: QueueFailed) -> None:
+        if not self.store.is_current(message.token):
+            return
         settings = self.settings
         failure = classify(message.error, settings.endpoint, settings.config.source)
         was = self.queue.connection
@@ -221,6 +203,8 @@ class NextmvTuiApp(App[int]):
 
     @on(FinalStateLoaded)
     def _final_loaded(self, message: FinalStateLoaded) -> None:
+        if message.info.id not in self.store:
+            return  # asked before a profile switch
         self.main.apply_change(self.store.apply_info(message.info, self.settings.clock()))
 
     @on(FinalStateFailed)
@@ -235,7 +219,9 @@ class NextmvTuiApp(App[int]):
     def _start_history(self) -> None:
         if self.history.started or not self.settings.poll:
             return
-        if self.history.start(self.settings, lambda e: self.post_message(HistoryArrived(e))):
+        history = self.history
+        if history.start(self.settings, lambda e: self.post_message(
+                HistoryArrived(e, history.generation))):
             self._run_history()
 
     def _run_history(self) -> None:
@@ -244,6 +230,8 @@ class NextmvTuiApp(App[int]):
 
     @on(HistoryArrived)
     def _history_arrived(self, message: HistoryArrived) -> None:
+        if message.generation != self.history.generation or not self.history.started:
+            return  # sent before a profile switch: another endpoint's runs
         change = self.history.handle(message.event, self.store, self.settings.clock())
         if change is not None:
             self.main.apply_change(change)
@@ -285,6 +273,11 @@ class NextmvTuiApp(App[int]):
 
     def on_app_focus(self, event: events.AppFocus) -> None:
         self._control("focus_regained")
+
+
+def _import_dialogs() -> None:
+    import nextmv_tui.tui.screens.confirm_cancel
+    import nextmv_tui.tui.screens.submit  # noqa: F401
 
 
 def make_app(settings: Settings) -> NextmvTuiApp:

@@ -1,24 +1,31 @@
-"""The queue table's columns: one table (ID, title, width, priority, sort key, cell text).
+"""The queue table's columns and sort modes, as data (Textual-free).
 
-Everything the table shows per column is data here, so a column is added, dropped, ordered
-or sorted in one place. ``priority`` says which columns go first when the terminal is
-narrow (``fit_columns``): 1 is never dropped, higher numbers drop earlier. Columns marked
-``live`` change with time alone (ages, a running run's duration, queue positions when a run
-ahead starts), so the table refreshes them for the rows on screen only.
+One place says what the table can show and how it sorts, so a new column is one ``Column``
+entry and a new sort is one ``SortMode`` entry:
 
-Textual-free: the cell texts are plain, already sanitized strings; the widget styles them.
+- ``Column.priority`` decides which columns go first when the terminal is narrow (0: never;
+  larger numbers drop first). ``min_width``/``max_width`` bound the width the table gives it;
+  values wider than that end with ``…``, never cut mid-token.
+- ``live`` columns change with time alone (ages, a running run's duration, queue positions
+  when a run ahead starts): the table refreshes them for the rows on screen only.
+  ``hide_empty`` columns are left out while no row has a value (the batch column).
+- ``SortMode`` sorts in the user's words ("active first", "newest first"); ``columns`` names
+  the headers that carry the sort arrow (the first one shown). ``key(row, now)`` returns a
+  ``(missing, values...)`` tuple: rows that lack the value (an objective not known yet) sort
+  last in both directions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from nextmv_tui.cloud.status import RunStatus
-from nextmv_tui.tui.format import clean, format_age, format_objective, short_duration
-from nextmv_tui.tui.queueing import DEFAULT_PRIORITY, is_waiting, schedule_key, timestamp
+from nextmv_tui.tui.format import clean, format_age, format_objective, short_duration, truncate
+from nextmv_tui.tui.queueing import DEFAULT_PRIORITY, is_waiting, schedule_key
+from nextmv_tui.tui.queueing import timestamp as ts
 from nextmv_tui.tui.state import RunRow
 
 STATUS_GLYPHS = {
@@ -32,97 +39,63 @@ STATUS_GLYPHS = {
     "unknown": "?",
     "gone": "-",
 }
-
-_STATUS_RANK = {RunStatus.RUNNING: 0, RunStatus.QUEUED: 1, RunStatus.NONE: 2,
-                RunStatus.UNKNOWN: 3}
-_FINAL_RANK = 4
-CELL_PADDING = 2
-"""DataTable's cell padding: one column on each side of every cell."""
+PICKED = "✓"
+"""Marker of a row picked with space (bulk cancel, copy, save)."""
+WATCHED = "*"
+"""Marker of a run marked with m (a toast when it finishes)."""
 
 
 @dataclass(frozen=True)
 class CellContext:
-    """What a cell may depend on besides its row."""
-
     now: datetime
-    """Now, or the last good poll's time while the data is stale (counters stop)."""
-    positions: Mapping[str, int]
+    """Ages count to this time (the last good poll while the data is stale)."""
     stale: bool = False
+    positions: Mapping[str, int] = field(default_factory=dict)
+    """Queue position of every waiting run within its class (``queueing.queue_positions``)."""
 
 
-SortKey = tuple[object, ...]
+def _status_cell(row: RunRow, ctx: CellContext) -> str:
+    word = row.status_word
+    unsure = "?" if ctx.stale and not row.is_final else ""
+    pick = PICKED if row.picked else " "
+    watch = WATCHED if row.marked else ""
+    return f"{pick}{STATUS_GLYPHS.get(word, '?')} {word}{watch}{unsure}"
+
+
+def _age(value: datetime | None, ctx: CellContext) -> str:
+    return format_age((ctx.now - value).total_seconds()) if value is not None else ""
 
 
 @dataclass(frozen=True)
 class Column:
-    id: str
+    key: str
     title: str
-    width: int
-    """The fixed width, or (``fixed`` False) the most a text column grows to."""
     priority: int
-    """1: always shown; higher numbers are dropped first when the terminal is narrow."""
+    """0: always shown; on a narrow terminal the largest numbers are dropped first."""
     cell: Callable[[RunRow, CellContext], str]
-    sort: Callable[[RunRow], SortKey]
-    fixed: bool = False
+    min_width: int = 6
+    """The narrowest width still worth showing (values cut with ``…`` below their width);
+    columns that do not fit at this width are left out, least important first."""
+    max_width: int = 24
+    """Cell values are cut to this (with ``…``); the column is never wider."""
+    sort: str | None = None
+    """The sort mode a click on the header selects (None: sort by the cell text)."""
+    ticking: bool = False
+    """Changes with time alone (an age, a running duration, a queue position): refreshed
+    for the rows on screen, not only when the run changes."""
     align: Literal["left", "right"] = "left"
-    live: bool = False
     hide_empty: bool = False
     """Not shown while no row has a value in it (the batch column without batches)."""
 
 
-def _clip(value: str, width: int) -> str:
-    value = clean(value)
-    return value if len(value) <= width else value[: width - 1] + "…"
-
-
-def text_column(id: str, title: str, width: int, priority: int,
-                value: Callable[[RunRow], str], *, hide_empty: bool = False) -> Column:
-    """A text column clipped to ``width`` and sorted case-insensitively."""
-    return Column(id, title, width, priority,
-                  cell=lambda row, _ctx: _clip(value(row), width),
-                  sort=lambda row: (value(row).lower(), row.run_id), hide_empty=hide_empty)
-
-
-# --- cells and sort keys --------------------------------------------------------------------
-
-
-def status_cell(row: RunRow, ctx: CellContext) -> str:
-    word = row.status_word
-    mark = "*" if row.marked else " "
-    unsure = ctx.stale and not row.is_final  # not confirmed since the last good poll
-    return f"{mark}{STATUS_GLYPHS.get(word, '?')} {word}{'?' if unsure else ''}"
-
-
-def status_sort(row: RunRow) -> SortKey:
-    """Active first (running, then queued in schedule order), then the most recently
-    finished."""
-    if row.is_final:
-        return (_FINAL_RANK, 0, -timestamp(row.status_since), row.run_id)
-    rank = 5 if row.left_queue else _STATUS_RANK.get(row.status, 3)
-    priority = row.priority or DEFAULT_PRIORITY
-    return (rank, priority if row.status == RunStatus.QUEUED else 0,
-            timestamp(row.created_at), row.run_id)
-
-
-def position_cell(row: RunRow, ctx: CellContext) -> str:
-    position = ctx.positions.get(row.run_id)
-    return f"#{position}" if position else ""
-
-
-def position_sort(row: RunRow) -> SortKey:
-    """Waiting runs in schedule order per class, then everything else."""
-    if is_waiting(row):
-        return (0, row.execution_class, *schedule_key(row))
-    return (1, "", 0, 0.0, row.run_id)
-
-
 def running_seconds(row: RunRow, now: datetime) -> float | None:
+    """Seconds a running run has been running (None when it is not running)."""
     if row.status is RunStatus.RUNNING and not row.left_queue and not row.gone:
         return max(0.0, (now - row.status_since).total_seconds())
     return None
 
 
-def duration_cell(row: RunRow, ctx: CellContext) -> str:
+def _duration_cell(row: RunRow, ctx: CellContext) -> str:
     """Live while running (frozen with the data when stale); the run's figure once final."""
     running = running_seconds(row, ctx.now)
     if running is not None:
@@ -132,80 +105,178 @@ def duration_cell(row: RunRow, ctx: CellContext) -> str:
     return ""
 
 
-def duration_sort(row: RunRow) -> SortKey:
-    if row.is_final and row.duration_ms is not None:
-        return (0, row.duration_ms, row.run_id)
-    if row.status is RunStatus.RUNNING:
-        return (1, -timestamp(row.status_since), row.run_id)  # the longest-running last
-    return (2, 0.0, row.run_id)
+def _position_cell(row: RunRow, ctx: CellContext) -> str:
+    position = ctx.positions.get(row.run_id)
+    return f"#{position}" if position else ""
 
 
-def objective_sort(row: RunRow) -> SortKey:
-    return (0, row.objective, row.run_id) if row.objective is not None else (1, 0.0, row.run_id)
-
-
-def _age_cell(value: Callable[[RunRow], datetime | None]) -> Callable[[RunRow, CellContext], str]:
-    def cell(row: RunRow, ctx: CellContext) -> str:
-        when = value(row)
-        return format_age((ctx.now - when).total_seconds()) if when is not None else ""
-
-    return cell
+def _text(getter: Callable[[RunRow], str]) -> Callable[[RunRow, CellContext], str]:
+    return lambda row, _ctx: clean(getter(row))
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("status", "Status", 12, 1, status_cell, status_sort, fixed=True),
-    Column("id", "Run ID", 24, 1, lambda row, _: clean(row.run_id),
-           lambda row: (row.run_id.lower(), row.run_id)),
-    text_column("name", "Name", 28, 2, lambda row: row.name),
-    text_column("app", "Application", 16, 2, lambda row: row.app_id),
-    Column("pos", "Pos", 5, 4, position_cell, position_sort, fixed=True, align="right",
-           live=True),
-    Column("priority", "Pri", 3, 5, lambda row, _: str(row.priority or ""),
-           lambda row: (row.priority or 99, row.run_id), fixed=True, align="right"),
-    Column("duration", "Duration", 8, 3, duration_cell, duration_sort, fixed=True,
-           align="right", live=True),
-    Column("objective", "Objective", 12, 3,
-           lambda row, _: format_objective(row.objective), objective_sort, align="right"),
-    Column("created", "Created", 8, 4, _age_cell(lambda row: row.created_at),
-           lambda row: (timestamp(row.created_at), row.run_id), fixed=True, live=True),
-    Column("in_state", "In state", 8, 5, _age_cell(lambda row: row.status_since),
-           lambda row: (timestamp(row.status_since), row.run_id), fixed=True, live=True),
-    text_column("batch", "Batch", 16, 6, lambda row: row.batch_id, hide_empty=True),
-    text_column("class", "Class", 14, 6, lambda row: row.execution_class),
-    text_column("user", "User", 24, 7, lambda row: row.user),
-    text_column("instance", "Instance", 14, 8, lambda row: row.instance_id),
-    text_column("version", "Version", 14, 8, lambda row: row.version_id),
+    Column("status", "Status", 0, _status_cell, min_width=13, max_width=14, sort="active"),
+    Column("id", "Run ID", 0, _text(lambda r: r.run_id), min_width=16, max_width=24),
+    Column("name", "Name", 2, _text(lambda r: r.name), min_width=14, max_width=28),
+    Column("app", "Application", 3, _text(lambda r: r.app_id), min_width=8, max_width=16,
+           sort="application"),
+    Column("pos", "Pos", 4, _position_cell, min_width=5, max_width=6, sort="position",
+           ticking=True, align="right"),
+    Column("priority", "Pri", 5, lambda r, _c: str(r.priority or ""), min_width=3,
+           max_width=3, sort="position", align="right"),
+    Column("duration", "Duration", 3, _duration_cell, min_width=8, max_width=8,
+           sort="duration", ticking=True, align="right"),
+    Column("objective", "Objective", 3, lambda r, _c: format_objective(r.objective),
+           min_width=9, max_width=12, sort="objective", align="right"),
+    Column("instance", "Instance", 6, _text(lambda r: r.instance_id), min_width=8,
+           max_width=14),
+    Column("version", "Version", 8, _text(lambda r: r.version_id), min_width=7, max_width=14),
+    Column("class", "Class", 5, _text(lambda r: r.execution_class), min_width=8, max_width=14),
+    Column("user", "User", 7, _text(lambda r: r.user), min_width=10, max_width=24),
+    Column("created", "Created", 1, lambda r, c: _age(r.created_at, c), min_width=7,
+           max_width=7, sort="newest", ticking=True),
+    Column("in_state", "In state", 1, lambda r, c: _age(r.status_since, c), min_width=8,
+           max_width=8, ticking=True),
+    Column("batch", "Batch", 6, _text(lambda r: r.batch_id), min_width=8, max_width=16,
+           hide_empty=True),
 )
-"""Display order, left to right."""
-
-BY_ID: dict[str, Column] = {column.id: column for column in COLUMNS}
-COLUMN_IDS: tuple[str, ...] = tuple(column.id for column in COLUMNS)
-LIVE_IDS: tuple[str, ...] = tuple(column.id for column in COLUMNS if column.live)
+"""Display order. Add a column here (with a priority) and the table shows it."""
+BY_KEY: dict[str, Column] = {column.key: column for column in COLUMNS}
 
 
-def sort_key(row: RunRow, column: str) -> SortKey:
-    """Sort key of ``row`` for ``column`` (unknown columns: by status); every key ends
-    with the run ID, so the order is total."""
-    return BY_ID.get(column, COLUMNS[0]).sort(row)
+def cell_text(column: Column, row: RunRow, ctx: CellContext) -> str:
+    """The cell as shown: sanitized by the column, cut to its maximum width with ``…``."""
+    return truncate(column.cell(row, ctx), column.max_width)
 
 
-def fit_columns(
-    available: int,
-    widths: Mapping[str, int],
-    columns: Sequence[Column] = COLUMNS,
-    empty: Collection[str] = (),
-) -> tuple[str, ...]:
-    """The columns that fit in ``available`` cells, in display order: the widest priority
-    number is dropped first (the rightmost among equals) until the rest fit; priority-1
-    columns are always kept. ``widths`` are the columns' current widths; ``empty`` names
-    columns with no value in any row (dropped if ``hide_empty``)."""
-    kept = [c for c in columns if not (c.hide_empty and c.id in empty)]
-    total = sum(widths.get(c.id, c.width) + CELL_PADDING for c in kept)
-    while total > available:
-        droppable = [c for c in kept if c.priority > 1]
-        if not droppable:
-            break
-        worst = max(droppable, key=lambda c: (c.priority, kept.index(c)))
-        kept.remove(worst)
-        total -= widths.get(worst.id, worst.width) + CELL_PADDING
-    return tuple(c.id for c in kept)
+# --- sort modes ----------------------------------------------------------------------------
+
+_STATUS_RANK = {RunStatus.RUNNING: 0, RunStatus.QUEUED: 1, RunStatus.NONE: 2, RunStatus.UNKNOWN: 3}
+_FINAL_RANK = 4
+SortValue = float | str
+SortKey = tuple[bool, tuple[SortValue, ...]]
+"""``(missing, values)``: rows missing the value sort last whatever the direction."""
+
+
+def run_duration(row: RunRow, now: datetime) -> float | None:
+    """The figure the duration column shows, in seconds: the run's own duration once final
+    (creation to the end when the server gave none), the time running so far while
+    running; None otherwise."""
+    if row.is_final:
+        if row.duration_ms is not None:
+            return row.duration_ms / 1000
+        if row.created_at is None:
+            return None
+        return max(0.0, (row.status_since - row.created_at).total_seconds())  # a fallback
+    return running_seconds(row, now)
+
+
+def _active(row: RunRow, now: datetime) -> SortKey:
+    if row.is_final:  # finished runs: most recently finished first
+        return False, (_FINAL_RANK, 0, -ts(row.status_since))
+    rank = 5 if row.left_queue else _STATUS_RANK.get(row.status, 3)
+    priority = (row.priority or DEFAULT_PRIORITY) if row.status == RunStatus.QUEUED else 0
+    return False, (rank, priority, ts(row.created_at))
+
+
+def _next_to_run(row: RunRow, now: datetime) -> SortKey:
+    """Waiting runs in the order the service starts them (per execution class: priority,
+    then age), then running runs, then the rest newest first."""
+    if is_waiting(row):
+        priority, created, _ = schedule_key(row)
+        return False, (0, row.execution_class, priority, created)
+    if row.status == RunStatus.RUNNING and not row.is_final:
+        return False, (1, "", 0, ts(row.created_at))
+    return False, (2, "", 0, -ts(row.created_at))
+
+
+def _longest(row: RunRow, now: datetime) -> SortKey:
+    seconds = run_duration(row, now)
+    return seconds is None, (-(seconds or 0.0),)
+
+
+def _objective(row: RunRow, now: datetime) -> SortKey:
+    return row.objective is None, (row.objective if row.objective is not None else 0.0,)
+
+
+@dataclass(frozen=True)
+class SortMode:
+    id: str
+    label: str
+    """What the summary line says: ``sort active first ↑``."""
+    key: Callable[[RunRow, datetime], SortKey]
+    columns: tuple[str, ...]
+    """Headers that can carry the arrow; the first one shown gets it."""
+    may_miss: bool = False
+    """Some rows may lack the value (kept last in both directions); False keeps the key
+    one element shorter, which matters when 10,000 rows are sorted."""
+
+
+SORT_MODES: tuple[SortMode, ...] = (
+    SortMode("active", "active first", _active, ("status",)),
+    SortMode("newest", "newest first", lambda r, _n: (False, (-ts(r.created_at),)), ("created",)),
+    SortMode("position", "next to run", _next_to_run, ("pos", "priority")),
+    SortMode("duration", "longest first", _longest, ("duration",), may_miss=True),
+    SortMode("objective", "objective", _objective, ("objective",), may_miss=True),
+    SortMode("application", "application",
+             lambda r, _n: (False, (r.app_id.lower(), -ts(r.created_at))), ("app",)),
+)
+"""The ``o`` cycle, in this order."""
+SORT_BY_ID: dict[str, SortMode] = {mode.id: mode for mode in SORT_MODES}
+DEFAULT_SORT = "active"
+
+
+def sort_mode(mode_id: str) -> SortMode:
+    """A mode of the cycle, or the text sort of a column (a header click), else the default."""
+    if mode_id in SORT_BY_ID:
+        return SORT_BY_ID[mode_id]
+    column = BY_KEY.get(mode_id.removeprefix("column:"))
+    if column is None:
+        return SORT_BY_ID[DEFAULT_SORT]
+    return SortMode(
+        f"column:{column.key}", column.title.lower(),
+        lambda row, now: (False, (column.cell(row, CellContext(now)).lower(),)), (column.key,),
+    )
+
+
+def header_sort(column_key: str) -> str:
+    """The sort mode a click on ``column_key``'s header selects."""
+    column = BY_KEY.get(column_key)
+    if column is None:
+        return DEFAULT_SORT
+    return column.sort or f"column:{column.key}"
+
+
+def next_sort(mode_id: str) -> str:
+    ids = [mode.id for mode in SORT_MODES]
+    index = ids.index(mode_id) if mode_id in ids else -1
+    return ids[(index + 1) % len(ids)]
+
+
+class _Desc:
+    """Reverses the order of a value that cannot be negated (text)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: SortValue) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.value > other.value  # type: ignore[operator]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Desc) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def sort_key(mode: SortMode, row: RunRow, now: datetime, reverse: bool) -> tuple[object, ...]:
+    """The table's key for ``row``: missing values last either way, the run ID breaks ties."""
+    missing, values = mode.key(row, now)
+    ordered: tuple[object, ...] = values
+    if reverse:
+        ordered = tuple(-v if isinstance(v, float | int) else _Desc(v) for v in values)
+    if mode.may_miss:
+        return (missing, *ordered, row.run_id)
+    return (*ordered, row.run_id)

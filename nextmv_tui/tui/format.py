@@ -14,10 +14,12 @@ Rich markup (``[bold]`` in a name stays literal text).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -51,6 +53,120 @@ def clean(text: str, *, multiline: bool = False) -> str:
 def safe(text: str, style: str = "", *, multiline: bool = False) -> Text:
     """Untrusted ``text`` as a ``Text``: sanitized, never interpreted as markup."""
     return Text(clean(text, multiline=multiline), style=style)
+
+
+# --- fitting text into a width: never split a value mid-token ---------------------------
+
+ELLIPSIS = "…"
+
+
+def truncate(text: str, width: int) -> str:
+    """``text`` in at most ``width`` terminal cells: whole when it fits, else cut and ended
+    with ``…`` (so a cut value never reads as a different, complete one)."""
+    if width <= 0:
+        return ""
+    if len(text) <= width and (text.isascii() or cell_len(text) <= width):
+        return text  # the common case, without measuring (ASCII: one cell per character)
+    if text.isascii():
+        return text[: width - 1].rstrip() + ELLIPSIS
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        size = cell_len(char)
+        if used + size > width - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept).rstrip() + ELLIPSIS
+
+
+def wrap_words(text: str, width: int, max_lines: int | None = None) -> list[str]:
+    """``text`` wrapped at spaces into lines of at most ``width`` cells.
+
+    A word longer than a line is truncated with ``…`` rather than split across lines; past
+    ``max_lines`` the last line ends with ``…``. Empty text gives no lines."""
+    if width <= 0:
+        return []
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        word = truncate(word, width)
+        if line and cell_len(line) + 1 + cell_len(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        line = word
+    if line:
+        lines.append(line)
+    if max_lines is not None and len(lines) > max_lines:
+        if max_lines <= 0:
+            return []
+        tail = " ".join(lines[max_lines - 1:])
+        lines = [*lines[: max_lines - 1], truncate(tail, width)]
+    return lines
+
+
+def fit_by_priority(sizes: Sequence[tuple[int, int]], available: int, gap: int = 0) -> list[int]:
+    """Indices of the items to keep, in order, so that they fit in ``available`` cells.
+
+    ``sizes`` are ``(priority, width)``: the largest priority number is dropped first (the
+    rightmost one among equals); priority 0 is never dropped, even when it does not fit.
+    ``gap`` cells separate kept items."""
+    kept = list(range(len(sizes)))
+
+    def total() -> int:
+        return sum(sizes[i][1] for i in kept) + gap * max(0, len(kept) - 1)
+
+    while total() > available:
+        droppable = [i for i in kept if sizes[i][0] > 0]
+        if not droppable:
+            break
+        worst = max(droppable, key=lambda i: (sizes[i][0], i))
+        kept.remove(worst)
+    return kept
+
+
+@dataclass(frozen=True)
+class ColumnFit:
+    """What ``plan_columns`` needs to know about a column (widths exclude padding)."""
+
+    key: str
+    priority: int
+    natural: int
+    """Width of its widest value (or its title), capped at its maximum."""
+    minimum: int
+    """Narrowest it may get; values are truncated with ``…`` below ``natural``."""
+
+
+def plan_columns(columns: Sequence[ColumnFit], available: int, padding: int = 2) -> dict[str, int]:
+    """Which columns to show and how wide, in ``available`` cells (``padding`` per column).
+
+    Columns are dropped by priority until their minimum widths fit; the room left is then
+    given to the kept columns, most important first, up to their natural widths."""
+    sizes = [(c.priority, min(c.minimum, c.natural) + padding) for c in columns]
+    kept = [columns[i] for i in fit_by_priority(sizes, available)]
+    widths = {c.key: min(c.minimum, c.natural) for c in kept}
+    spare = available - sum(widths.values()) - padding * len(kept)
+    for column in sorted(kept, key=lambda c: c.priority):
+        if spare <= 0:
+            break
+        grow = min(spare, column.natural - widths[column.key])
+        widths[column.key] += grow
+        spare -= grow
+    return {c.key: widths[c.key] for c in kept}
+
+
+def display_endpoint(endpoint: str) -> str:
+    """The endpoint as shown on screen: any ``user:password@`` part of the URL is left out,
+    so a credential put in an endpoint can never reach the header or a screenshot."""
+    scheme, sep, rest = endpoint.partition("://")
+    if not sep:
+        scheme, rest = "", endpoint
+    host, slash, path = rest.partition("/")
+    if "@" in host:
+        host = host.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{host}{slash}{path}"
 
 
 def format_age(seconds: float) -> str:
@@ -115,10 +231,19 @@ def duration_text(meta: Metadata, running_since: datetime | None, now: datetime)
     return text
 
 
-def _grid() -> Table:
+NO_SELECTION_HINT = "No run selected — use ↑/↓ to choose one"
+
+
+LABEL_WIDTH = 18
+NARROW_LABEL_WIDTH = 12
+
+
+def _grid(label_width: int = LABEL_WIDTH) -> Table:
+    """Labels never wrap; values wrap at spaces and a word wider than the pane ends with
+    ``…`` (Rich's ellipsis overflow): a run ID or a date is never split across lines."""
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True, max_width=18, overflow="ellipsis")
-    grid.add_column(overflow="fold")
+    grid.add_column(style="bold", no_wrap=True, max_width=label_width, overflow="ellipsis")
+    grid.add_column(overflow="ellipsis")
     return grid
 
 
@@ -139,14 +264,18 @@ def render_info(
     *,
     frozen: bool = False,
     extras: DetailExtras | None = None,
+    hint: str = NO_SELECTION_HINT,
+    label_width: int = LABEL_WIDTH,
 ) -> RenderableType:
     """The detail pane's information block, key results first (status, objective,
     duration, error), then the run's particulars, then its statistics. ``now`` is the last
-    good poll's time when the data is ``frozen`` (stale): live counters stop, "as of"."""
+    good poll's time when the data is ``frozen`` (stale): live counters stop, "as of".
+    With no run, the ``hint`` says what to do. Labels longer than ``label_width`` end
+    with ``…``."""
     if row is None and info is None:
-        return Text("No run selected.")
+        return Text(hint, style="dim")
     extras = extras or DetailExtras()
-    grid = _grid()
+    grid = _grid(label_width)
     grid.add_row("Run", safe(info.id if info else row.run_id if row else ""))
     name = (info.name if info else "") or (row.name if row else "")
     if name:

@@ -7,11 +7,13 @@ without a terminal, and so the app can remember the last used values for the ses
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from nextmv_tui.cloud.catalog import OptionSchema, check_options
 from nextmv_tui.cloud.errors import InputError
-from nextmv_tui.cloud.models import CreateRunRequest, Queuing, RunConfiguration
+from nextmv_tui.cloud.models import CreateRunRequest, Queuing, RunConfiguration, RunTracking
 
 _OPTION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _SEPARATORS = re.compile(r"[,\n]")
@@ -58,6 +60,15 @@ class SubmitForm:
     queuing: bool = True
     batch_experiment_id: str = ""
     start_dir: str = "."
+    cloned_from: str = ""
+    """The run this form was cloned from (sent as ``tracking.cloned_run_id``)."""
+
+    def for_next_run(self) -> SubmitForm:
+        """What the next submit starts from: the application, instance, class, options and
+        queuing are kept; the per-run name and description start empty, and a cloned run's
+        input (a temporary copy) is not offered again."""
+        path = "" if self.cloned_from else self.path
+        return replace(self, name="", description="", cloned_from="", path=path)
 
     def input_path(self) -> Path:
         """The input path; a relative one is taken from ``start_dir``, ``~`` is expanded."""
@@ -69,8 +80,11 @@ class SubmitForm:
             path = Path(self.start_dir).expanduser() / path
         return path
 
-    def to_request(self) -> CreateRunRequest:
-        """Validate the fields and build the request (input and format are set by the client)."""
+    def to_request(self, option_specs: Sequence[OptionSchema] = ()) -> CreateRunRequest:
+        """Validate the fields and build the request (input and format are set by the client).
+
+        Option values are checked against ``option_specs`` (the app's declared types) when
+        they are known: ``duration=abc`` is refused for a float option, naming it."""
         app_id = self.app_id.strip()
         if not app_id:
             raise InputError("application ID", "must not be empty")
@@ -84,6 +98,7 @@ class SubmitForm:
         if not 1 <= self.priority <= 9:
             raise InputError("priority", f"must be from 1 to 9, got {self.priority}")
         options = parse_options(self.options)
+        check_options(options, list(option_specs))
         configuration = RunConfiguration(
             execution_class=self.execution_class.strip() or None,
             queuing=Queuing(priority=self.priority, disabled=not self.queuing),
@@ -94,6 +109,7 @@ class SubmitForm:
             options=options or None,
             configuration=configuration,
             batch_experiment_id=self.batch_experiment_id.strip() or None,
+            tracking=RunTracking(cloned_run_id=self.cloned_from) if self.cloned_from else None,
         )
 
 

@@ -57,6 +57,8 @@ class HistoryLink:
         self.ready: HistoryReady | None = None
         self.runs_listed = 0
         self._emit: Callable[[HistoryEvent], object] = lambda _event: None
+        self.generation = 0
+        """Counts ``start`` calls: an event carries the generation that sent it."""
 
     @property
     def started(self) -> bool:
@@ -74,7 +76,18 @@ class HistoryLink:
                                     retry=NO_RETRY, transport=settings.transport)
         self.fetcher = HistoryFetcher(self._client, self.options)
         self._emit = emit
+        self.generation += 1
         return True
+
+    def detach(self) -> NextmvClient | None:
+        """Forget the fetcher and what it found (a profile switch: another endpoint or
+        account); the next ``start`` begins afresh. Returns the old client to close."""
+        client, self._client = self._client, None
+        self.fetcher = None
+        self._problems.clear()
+        self.ready = None
+        self.runs_listed = 0
+        return client
 
     def run(self) -> Coroutine[Any, Any, None]:
         """The fetch loop; cancel its worker to pause, run it again to carry on."""

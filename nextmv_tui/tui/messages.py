@@ -16,6 +16,7 @@ from nextmv_tui.cloud.history_fetch import HistoryEvent
 from nextmv_tui.cloud.models import RunInformation
 from nextmv_tui.cloud.queue_reader import QueueSnapshot
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.tui.forms import SubmitForm
 
 
 @dataclass
@@ -84,6 +85,35 @@ class CancelFinished(Message):
     app_id: str
     ok: bool
     message: str
+    bulk: bool = False
+    """One of several runs canceled at once: one ``BulkFinished`` toast sums them up."""
+
+
+@dataclass
+class BulkFinished(Message):
+    """A bulk action on picked runs ended: which runs it worked for, and why not for others."""
+
+    action: str
+    """``cancel`` or ``save``."""
+    done: list[str]
+    failed: list[tuple[str, str]]
+    where: str = ""
+
+
+@dataclass
+class CloneReady(Message):
+    """A run's input and options, ready in the submit form (input under ``work_dir``)."""
+
+    run_id: str
+    work_dir: Path
+    form: SubmitForm
+
+
+@dataclass
+class CloneFailed(Message):
+    run_id: str
+    work_dir: Path
+    error: str
 
 
 @dataclass
@@ -120,3 +150,6 @@ class HistoryArrived(Message):
     """An event of the run history's fetcher (runs listed, a problem, the launch load done)."""
 
     event: HistoryEvent
+    generation: int = 0
+    """Which start of the history sent it: events of a fetcher stopped by a profile switch
+    are dropped (another account's runs)."""

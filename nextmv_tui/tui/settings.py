@@ -80,6 +80,8 @@ class Settings:
     None: default keys only (tests)."""
     history: HistoryOptions = field(default_factory=HistoryOptions)
     """Run history bounds and cadence (``--history``; see cloud/history.py)."""
+    screenshot_dir: Path | None = None
+    """Where the palette's Screenshot saves SVGs; None: the current folder."""
 
     @property
     def profile(self) -> str:

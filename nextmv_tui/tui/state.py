@@ -101,6 +101,9 @@ class RunRow:
     error: str = ""
     submitted: bool = False
     marked: bool = False
+    """Watched with m: a toast when it finishes."""
+    picked: bool = False
+    """Picked with space: bulk actions (cancel, copy IDs, save outputs) act on picked runs."""
     added_token: int = 0
     rev: int = 0
     fingerprint: tuple[object, ...] = ()
@@ -180,6 +183,8 @@ class RunStore:
         self._history: dict[str, dict[str, None]] = {}
         """Run IDs the history listed, per application."""
         self._token = 0
+        self._epoch = 0
+        self._picked: dict[str, None] = {}
         self._fetching: set[str] = set()
         self._positions: dict[str, int] | None = None
 
@@ -460,7 +465,8 @@ class RunStore:
             listed = self._history.get(row.app_id)
             if listed is not None:
                 listed.pop(row.run_id, None)
-            if row.run_id in self._finished or row.run_id == self.selected or row.marked:
+            if (row.run_id in self._finished or row.run_id == self.selected or row.marked
+                    or row.picked):
                 continue
             del self.rows[row.run_id]
             removed.append(row.run_id)
@@ -492,6 +498,7 @@ class RunStore:
             if row is not None and row.in_history:
                 continue  # still within the run history's bounds
             self.rows.pop(old, None)
+            self._picked.pop(old, None)
             if self.selected == old:
                 self.selected = None
             evicted.append(old)
@@ -560,6 +567,54 @@ class RunStore:
         row.marked = not row.marked
         row.rev += 1
         return row.marked
+
+    def toggle_pick(self, run_id: str) -> bool:
+        """Pick or unpick a run for the bulk actions; True when it is now picked."""
+        row = self.rows.get(run_id)
+        if row is None:
+            return False
+        row.picked = not row.picked
+        row.rev += 1
+        if row.picked:
+            self._picked[run_id] = None
+        else:
+            self._picked.pop(run_id, None)
+        return row.picked
+
+    @property
+    def picked_count(self) -> int:
+        return len(self._picked)
+
+    def picked(self) -> list[RunRow]:
+        """The picked runs, in the order they were picked."""
+        return [self.rows[run_id] for run_id in self._picked if run_id in self.rows]
+
+    def clear_picks(self) -> list[str]:
+        """Unpick every run; returns the run IDs that changed."""
+        changed = list(self._picked)
+        for run_id in changed:
+            row = self.rows.get(run_id)
+            if row is not None:
+                row.picked = False
+                row.rev += 1
+        self._picked.clear()
+        return changed
+
+    def reset(self) -> None:
+        """Forget every run (another account or endpoint): answers to polls started before
+        this call are ignored (``is_current``)."""
+        self.rows.clear()
+        self.selected = None
+        self._finished.clear()
+        self._history.clear()
+        self._fetching.clear()
+        self._picked.clear()
+        self._positions = None
+        self._epoch = self._token
+
+    def is_current(self, token: int) -> bool:
+        """False for a poll started before the last ``reset``."""
+        return token > self._epoch
 
     # --- views ------------------------------------------------------------------------------
 

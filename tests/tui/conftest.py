@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
+
+from nextmv_tui.cloud.client import NextmvClient
+from nextmv_tui.cloud.config import ClientConfig
+from nextmv_tui.cloud.retry import NO_RETRY
 
 Predicate = Callable[[], "bool | Awaitable[bool]"]
 
@@ -68,3 +73,13 @@ async def wait_for_value(
 
     await wait_until(pilot, _check, timeout, message=message)
     return box[-1]
+
+
+@pytest.fixture
+async def dead_client() -> AsyncIterator[NextmvClient]:
+    """A client pointed at a loopback port where nothing listens: a check that happens
+    before sending shows its own message, a request shows this connection error."""
+    config = ClientConfig(endpoint="http://127.0.0.1:9", api_key="not-a-real-key")
+    client = NextmvClient(config, timeout=2.0, retry=NO_RETRY)
+    yield client
+    await client.aclose()

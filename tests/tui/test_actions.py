@@ -26,7 +26,7 @@ from tests.tui.conftest import wait_until
 EXPECTED = {
     "submit", "cancel_run", "refresh", "toggle_pause", "faster", "slower", "filter",
     "clear_filter", "sort", "sort_reverse", "copy_run_id", "save_output", "mark", "jump",
-    "help", "quit",
+    "help", "quit", "pick", "zoom", "clone", "profile",
 }
 
 
@@ -74,7 +74,7 @@ async def test_palette_runs_an_action_and_refuses_an_unavailable_one() -> None:
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         commands = {cmd.title: cmd for cmd in app.get_system_commands(app.main)}
         await commands["Cancel run"].callback()  # no run selected
-        await wait_until(pilot, lambda: any("not available" in str(n.message)
+        await wait_until(pilot, lambda: any("Cancel run: no runs yet" in str(n.message)
                                             for n in app._notifications))
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
@@ -86,16 +86,17 @@ async def test_palette_runs_an_action_and_refuses_an_unavailable_one() -> None:
 
 async def test_a_remapped_key_works_and_is_shown_everywhere(tmp_path: Path) -> None:
     keymap = tmp_path / "keymap.yaml"
-    keymap.write_text("toggle_pause: z\nsubmit: [n, ctrl+n]\n")
+    keymap.write_text("toggle_pause: x\nsubmit: [n, ctrl+n]\n")
     app = offline_app(keymap_path=keymap)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("p")
-        await pilot.press("z")
-        await wait_until(pilot, lambda: app.queue.paused, message="z pauses")
-        await pilot.press("z")
-        await wait_until(pilot, lambda: not app.queue.paused, message="z resumes")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: app.queue.paused, message="x pauses")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.queue.paused, message="x resumes")
         palette = {cmd.title: cmd.help for cmd in app.get_system_commands(app.main)}
-        assert palette["Pause / resume refresh"].startswith("z ·")
+        assert palette["Pause / resume refresh"].startswith("x ·")
+        assert "n Submit" in app.main.key_bar.plain, "the key bar shows the keys in force"
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen))
         await pilot.press("escape")

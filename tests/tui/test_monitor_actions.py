@@ -137,7 +137,8 @@ async def test_submitted_run_is_listed_at_once_selected_followed_and_form_rememb
             await wait_until(pilot, lambda: app.main.detail.info is not None
                              and app.main.detail.info.id == run_id, 10)
             assert any(run_id in text for text in seen)
-            assert app.main.form is form
+            assert app.main.form == form.for_next_run() and app.main.form.name == "", (
+                "application and options are remembered, the per-run name is not")
             await client.cancel_run("knapsack", run_id)
             await wait_until(pilot, lambda: row_status(app, run_id) == "canceled", 15)
             await wait_until(pilot, lambda: any("Run finished" in t for t in seen), 5)

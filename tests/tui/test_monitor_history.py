@@ -205,7 +205,7 @@ async def test_queue_positions_objective_and_batch_columns(make_inprocess_servic
                 update={"configuration": routing_request(5).configuration.model_copy(
                     update={"execution_class": "big"})}))
     app = app_for(service)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(220, 45)) as pilot:  # wide: the priority column shows
         await wait_until(pilot, lambda: all(app.main.table.has_run(r) for r in ids.values()), 20)
         await pilot.pause()
         positions = {name: table_cell(app, run_id, "pos").strip()
@@ -267,7 +267,7 @@ async def test_columns_drop_and_come_back_with_the_terminal_width(make_inprocess
         await pilot.resize_terminal(90, 30)
         await wait_until(pilot, lambda: table.shown_columns != wide, 5)
         narrow = table.shown_columns
-        assert narrow[:2] == ("status", "id") and "version" not in narrow
+        assert narrow[:2] == ["status", "id"] and "version" not in narrow
         assert [c for c in wide if c in narrow] == list(narrow), "display order kept"
         assert table.key_at_cursor() == ids[2], "the selection survives the rebuild"
         assert table.row_count == len(app.store)

@@ -90,8 +90,8 @@ async def test_selection_follows_run_id_while_rows_are_added_and_removed_above(
             await wait_until(pilot, lambda: app.main.detail.run_id == target, 5)
 
             # sorting by another column and filtering keep it selected too
-            await pilot.press("o", "o")  # status -> id -> name
-            await wait_until(pilot, lambda: app.main.table.sort_column == "name", 5)
+            await pilot.press("o", "o")  # active first -> newest first -> next to run
+            await wait_until(pilot, lambda: app.main.table.sort_id == "position", 5)
             assert app.main.table.key_at_cursor() == target
             await pilot.press("O")
             await wait_until(pilot, lambda: app.main.table.sort_reverse, 5)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from nextmv_tui.cloud.models import Metadata, QueuedRun, RunInformation
 from nextmv_tui.cloud.status import RunStatus
-from nextmv_tui.tui.columns import sort_key
+from nextmv_tui.tui.columns import sort_key, sort_mode
 from nextmv_tui.tui.format import format_age
 from nextmv_tui.tui.state import RunStore
 
@@ -143,11 +143,13 @@ def test_status_sort_puts_running_then_queue_order_then_recent_finished() -> Non
     store.apply_info(
         info("done-new", "failed", status_changed_at=T0 + timedelta(seconds=9)), T0
     )
-    order = sorted(store.rows.values(), key=lambda r: sort_key(r, "status"))
+    order = sorted(store.rows.values(),
+                   key=lambda r: sort_key(sort_mode("active"), r, T0, reverse=False))
     assert [r.run_id for r in order] == [
         "run", "q-high-old", "q-high-new", "q-low", "done-new", "done-old",
     ]
-    by_name = sorted(store.rows.values(), key=lambda r: sort_key(r, "name"))
+    by_name = sorted(store.rows.values(),
+                     key=lambda r: sort_key(sort_mode("column:name"), r, T0, reverse=False))
     assert by_name[0].run_id == "done-new"
 
 

@@ -140,9 +140,9 @@ async def test_last_used_values_are_remembered_for_the_session(
         values = {f: screen.query_one(f"#field-{f}", Input).value
                   for f in ("path", "app_id", "name", "options", "priority")}
         assert values == {
-            "path": str(INPUTS / "knapsack.json"), "app_id": "knapsack", "name": "first",
+            "path": str(INPUTS / "knapsack.json"), "app_id": "knapsack", "name": "",
             "options": "duration=3", "priority": "2",
-        }
+        }, "remembered for the session, except the per-run name"
 
 
 async def test_app_id_defaults_to_the_selected_runs_application(

@@ -9,15 +9,12 @@ failure in the modal.
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Switch
 
 from nextmv_tui.cloud.client import NextmvClient
-from nextmv_tui.cloud.config import ClientConfig
-from nextmv_tui.cloud.retry import NO_RETRY
 from nextmv_tui.cloud.units import human_bytes
 from nextmv_tui.tui.forms import SubmitForm
 from nextmv_tui.tui.screens.input_tree import InputTree
@@ -26,14 +23,6 @@ from tests.tui.conftest import wait_until
 from tests.tui.fixtures.host import ModalHost
 
 INPUTS = Path(__file__).parent / "fixtures" / "inputs"
-
-
-@pytest.fixture
-async def dead_client() -> AsyncIterator[NextmvClient]:
-    config = ClientConfig(endpoint="http://127.0.0.1:9", api_key="not-a-real-key")
-    client = NextmvClient(config, timeout=2.0, retry=NO_RETRY)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

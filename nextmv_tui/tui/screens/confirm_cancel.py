@@ -1,26 +1,32 @@
-"""Confirmation before canceling a run: shows exactly which run, defaults to "keep".
+"""Confirmation before canceling runs: shows exactly which runs, defaults to "keep".
 
-The screen only returns the decision. The app acts on the run ID it captured when it opened
-this screen, so a selection that moves meanwhile can never redirect the cancel.
+The screen only returns the decision. The app acts on the run IDs it captured when it opened
+this screen, so a selection that moves meanwhile can never redirect the cancel. Several
+runs (picked with space) are listed in one scrollable confirmation.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from nextmv_tui.tui.format import clean
 
+RunRef = tuple[str, str, str]
+"""(run ID, application ID, name)."""
+
 
 class ConfirmCancelScreen(ModalScreen[bool]):
-    """``y`` (or the Cancel run button) confirms; ``n``/escape (or Keep) declines.
+    """``y`` (or the Cancel button) confirms; ``n``/escape (or Keep) declines.
 
-    Focus starts on the safe button, so a reflexive enter keeps the run.
+    Focus starts on the safe button, so a reflexive enter keeps the runs.
     """
 
     BINDINGS = [
@@ -28,14 +34,19 @@ class ConfirmCancelScreen(ModalScreen[bool]):
         Binding("n,escape", "decline", "Keep the run", show=False),
     ]
 
-    def __init__(self, run_id: str, app_id: str, name: str) -> None:
+    def __init__(
+        self, run_id: str, app_id: str, name: str, *, others: Sequence[RunRef] = (),
+        skipped: int = 0,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.run_id = run_id
         self.app_id = app_id
         self.run_name = name
+        self.runs: list[RunRef] = [(run_id, app_id, name), *others]
+        self.skipped = skipped
         self._decided = False
 
-    def compose(self) -> ComposeResult:
+    def _single(self) -> Text:
         details = Text()
         details.append("Cancel this run?\n\n", style="bold")
         for label, value in (
@@ -46,13 +57,44 @@ class ConfirmCancelScreen(ModalScreen[bool]):
             details.append(f"{label:<13}", style="dim")
             details.append(f"{clean(value)}\n", style="bold" if label == "Run ID" else "")
         details.append("\nA running run is stopped; a queued run never starts.", style="dim")
+        return details
+
+    def _listing(self) -> Text:
+        listing = Text()
+        for index, (run_id, app_id, name) in enumerate(self.runs):
+            if index:
+                listing.append("\n")
+            listing.append(clean(run_id), style="bold")
+            listing.append(f"  {clean(app_id)}", style="dim")
+            if name:
+                listing.append(f"  {clean(name)}")
+        return listing
+
+    def compose(self) -> ComposeResult:
+        many = len(self.runs) > 1
         with Vertical(id="confirm-dialog", classes="dialog") as dialog:
-            dialog.border_title = "Cancel run"
-            dialog.border_subtitle = "y cancel it · n/esc keep it"
-            yield Static(details, id="confirm-details")
+            dialog.border_title = f"Cancel {len(self.runs)} runs" if many else "Cancel run"
+            dialog.border_subtitle = (
+                "y cancel · n/esc keep" if many else "y cancel it · n/esc keep it"
+            )
+            if many:
+                head = Text(f"Cancel these {len(self.runs)} runs?", style="bold")
+                if self.skipped:
+                    others = ("1 other picked run has" if self.skipped == 1
+                              else f"{self.skipped} other picked runs have")
+                    head.append(f"\n{others} finished and will be left alone.", style="dim")
+                yield Static(head, id="confirm-details")
+                with VerticalScroll(id="confirm-list"):
+                    yield Static(self._listing(), id="confirm-runs")
+                yield Static(Text("Running runs are stopped; queued runs never start.",
+                                  style="dim"), id="confirm-note")
+            else:
+                yield Static(self._single(), id="confirm-details")
             with Horizontal(id="confirm-buttons", classes="buttons"):
-                yield Button("Keep run (n)", id="confirm-no", variant="primary")
-                yield Button("Cancel run (y)", id="confirm-yes", variant="error")
+                yield Button("Keep runs (n)" if many else "Keep run (n)", id="confirm-no",
+                             variant="primary")
+                yield Button(f"Cancel {len(self.runs)} runs (y)" if many else "Cancel run (y)",
+                             id="confirm-yes", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()

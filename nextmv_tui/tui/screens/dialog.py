@@ -31,11 +31,33 @@ class MessageLine(Static):
             self.set_class(kind == name, f"-{name}")
 
 
+def size_classes(
+    size: tuple[int, int],
+    horizontal: list[tuple[int, str]] | None,
+    vertical: list[tuple[int, str]] | None,
+) -> dict[str, bool]:
+    """The breakpoint classes for ``size`` (what Textual sets on the next resize)."""
+    classes: dict[str, bool] = {}
+    for pairs, value in ((horizontal or [], size[0]), (vertical or [], size[1])):
+        reached = [name for threshold, name in pairs if value >= threshold]
+        for _, name in pairs:
+            classes[name] = bool(reached) and name == reached[-1]
+    return classes
+
+
 class DialogScreen(ModalScreen[ResultType]):
-    """A modal with a ``MessageLine``; ``message_text`` is what it currently says."""
+    """A modal with a ``MessageLine``; ``message_text`` is what it currently says.
+
+    It starts with the app's breakpoint classes for the current size (Textual sets them on a
+    resize only), so a dialog's first paint already has the layout of its terminal size."""
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")
+        app = self.app
+        for name, on in size_classes(
+            app.size, app.HORIZONTAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS
+        ).items():
+            self.set_class(on, name)
 
     @property
     def message_text(self) -> str:

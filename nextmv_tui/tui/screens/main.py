@@ -1,18 +1,22 @@
-"""MainScreen: the queue table, the detail pane, the header and summary lines, and the view
-actions (filter, sort, selection). The run actions (submit, cancel, copy, save, mark, jump)
-come from ``RunActions`` (``screens/run_actions.py``).
+"""MainScreen: the queue table, the detail pane, the header and summary lines, the key bar,
+and the view actions (filter, sort, zoom, pick). The run actions (submit, cancel, copy,
+save, clone, mark, jump) come from ``RunActions`` (``screens/run_actions.py``).
 
-The screen is handed what it needs (settings, store, client, queue poller) by the app, which
-owns them and feeds it store changes (``apply_change``) and connection news
+The screen is handed what it needs (settings, store, client, queue poller, keymap) by the
+app, which owns them and feeds it store changes (``apply_change``) and connection news
 (``show_connection``). The selection is a run ID, re-applied after every table change
 because DataTable moves its cursor by row index; with the cursor on the top row, new rows
 above are followed there (like ``tail -f``), otherwise the summary says how many new or
 active runs are above the view.
+
+Layout by size (breakpoint classes set by the app): narrow terminals give the detail
+pane's information column half the width so values wrap at spaces instead of being cut,
+short ones split the height evenly; ``z`` or ``enter`` zooms the detail pane.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,12 +24,12 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Static
 
 from nextmv_tui.tui import actions
 from nextmv_tui.tui.batches import batch_progress, parse_filter
-from nextmv_tui.tui.columns import COLUMN_IDS
-from nextmv_tui.tui.format import DetailExtras
+from nextmv_tui.tui.columns import DEFAULT_SORT, header_sort, next_sort
+from nextmv_tui.tui.format import DetailExtras, clean, display_endpoint
 from nextmv_tui.tui.history_link import HistoryLink
 from nextmv_tui.tui.messages import DemoSubmitted, DetailFetched
 from nextmv_tui.tui.poller import Poller
@@ -34,10 +38,17 @@ from nextmv_tui.tui.settings import Settings
 from nextmv_tui.tui.state import Change, RunRow, RunStore
 from nextmv_tui.tui.trend import CountTrend
 from nextmv_tui.tui.widgets.filter_bar import FilterBar
+from nextmv_tui.tui.widgets.key_bar import KeyBar, KeyEntry
 from nextmv_tui.tui.widgets.queue_table import QueueTable
 from nextmv_tui.tui.widgets.queue_trend import QueueTrend
 from nextmv_tui.tui.widgets.run_detail import RunDetail
-from nextmv_tui.tui.widgets.status_bar import HeaderInfo, HeaderLine, ProblemLine, SummaryLine
+from nextmv_tui.tui.widgets.status_bar import (
+    HeaderInfo,
+    HeaderLine,
+    ProblemLine,
+    Summary,
+    SummaryLine,
+)
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.client import NextmvClient
@@ -64,6 +75,8 @@ class MainScreen(RunActions):
         queue: Poller,
         poll_now: Callable[[], None],
         history: HistoryLink | None = None,
+        keymap: Callable[[], Mapping[str, str]] = dict,
+        key_display: Callable[[str], str] = str,
     ) -> None:
         super().__init__(id="main-screen")
         self.settings = settings
@@ -75,6 +88,8 @@ class MainScreen(RunActions):
         self.trend = CountTrend()
         self._trend_shown: tuple[object, ...] = ()
         self._expired_at = 0.0
+        self._keymap = keymap
+        self._key_display = key_display
         self.filter_text = ""
         self.problem = ""
         """Why the queue cannot be read (the app's classification of the last failure)."""
@@ -84,6 +99,7 @@ class MainScreen(RunActions):
         self._youngest_age = 0.0
         self._bindings_state: tuple[bool | None, ...] = ()
         self._new_above: set[str] = set()
+        self.header_info: HeaderInfo | None = None
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -91,6 +107,7 @@ class MainScreen(RunActions):
         self.header_line = HeaderLine(id="header-line")
         self.problem_line = ProblemLine(id="problem-line")
         self.table = QueueTable(id="queue")
+        self.empty_hint = Static("", id="queue-empty")
         self.detail = RunDetail(
             self.get_client, clock=self.settings.clock, monotonic=self.settings.monotonic,
             max_backoff=self.settings.max_backoff, extras=self._detail_extras, id="detail",
@@ -98,16 +115,19 @@ class MainScreen(RunActions):
         self.filter_bar = FilterBar(id="filter")
         self.summary_line = SummaryLine(id="summary")
         self.trend_view = QueueTrend(id="trend")
+        self.key_bar = KeyBar(self.key_entries, id="keys")
         yield self.header_line
         yield self.problem_line
-        with Vertical(id="main"):
-            yield self.table
+        with Vertical(id="main") as self.body:
+            with Vertical(id="queue-area") as self.queue_area:
+                yield self.table
+                yield self.empty_hint
             yield self.detail
         yield self.filter_bar
         with Horizontal(id="summary-row"):
             yield self.summary_line
             yield self.trend_view
-        yield Footer()
+        yield self.key_bar
 
     def on_mount(self) -> None:
         self.filter_bar.display = False
@@ -115,9 +135,13 @@ class MainScreen(RunActions):
         self.table.focus()
         self.show_connection()
         self._update_summary()
+        self._update_hints()
         self.set_interval(1.0, self._tick, name="clock")
         if self.settings.demo:
             self._start_demo()
+        # "↑ 3 active above (home)" follows the scroll at once, not at the next tick
+        self.watch(self.table, "scroll_y", lambda _old, _new: self._update_summary(),
+                   init=False)
 
     # --- store changes -> widgets -----------------------------------------------------------
 
@@ -167,8 +191,10 @@ class MainScreen(RunActions):
         self._set_selected(selected)
         if self.store.selected in dirty:
             self.detail.row_changed(self.store.get(self.store.selected))
+        if dirty or change.removed:
             self._refresh_bindings_if_changed()
         self._update_summary()
+        self._update_hints()
         for run_id in change.finished:
             self.notify_finished(run_id)
 
@@ -180,12 +206,14 @@ class MainScreen(RunActions):
         self._refresh_bindings_if_changed()
 
     def _refresh_bindings_if_changed(self) -> None:
-        """Refresh the footer only when an action's availability changed: every refresh
-        recomposes the Footer's widgets, too costly to do on each cursor move or poll."""
+        """Refresh the keys only when an action's availability changed."""
         state = tuple(self.check_action(name, ()) for name in self.DYNAMIC_ACTIONS)
         if state != self._bindings_state:
             self._bindings_state = state
             self.refresh_bindings()
+
+    def cursor_run_id(self) -> str | None:
+        return self.table.key_at_cursor() if self.table.row_count else None
 
     def select_run(self, run_id: str) -> bool:
         """Select a run by ID (clearing a filter that hides it). False if not listed."""
@@ -203,16 +231,21 @@ class MainScreen(RunActions):
         # The event may be stale (posted before a sync moved rows): trust the cursor.
         self._set_selected(self.table.key_at_cursor())
 
+    @on(DataTable.RowSelected, "#queue")
+    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_zoom()  # enter on a row: its details over the whole screen, or back
+
     @on(QueueTable.Restyled)
-    def _restyled(self) -> None:
-        self.apply_change(Change())  # the theme changed: every row restyled by the keyed sync
+    @on(QueueTable.ColumnsChanged)
+    def _resync(self) -> None:
+        self.apply_change(Change())  # theme or shown columns changed: the keyed sync redraws
 
     @on(DetailFetched)
     def _detail_fetched(self, message: DetailFetched) -> None:
         if message.info is not None:
             self.apply_change(self.store.apply_info(message.info, self.settings.clock()))
 
-    # --- header, summary, clock -------------------------------------------------------------
+    # --- header, summary, hints, keys, clock -------------------------------------------------
 
     def show_connection(self) -> None:
         """The header and problem lines from the queue poller; rows dim while stale."""
@@ -256,13 +289,14 @@ class MainScreen(RunActions):
         wanted = parse_filter(self.filter_text)
         progress = (batch_progress(self.store.rows.values(), wanted.batch)
                     if wanted.batch else None)
-        self.summary_line.show(
+        self.summary_line.show(Summary(
             counts, shown=table.row_count, total=len(self.store),
-            sort_column=table.sort_column, reverse=table.sort_reverse,
+            sort_label=table.sort_label, reverse=table.sort_reverse,
             filter_text=self.filter_text, above=self._above_view(),
+            picked=self.store.picked_count,
             batch=progress.text() if progress else "",
             loading=self.history.loading(),
-        )
+        ))
         self._show_trend(counts.get("queued", 0), counts.get("running", 0))
 
     def _show_trend(self, queued: int, running: int) -> None:
@@ -274,11 +308,63 @@ class MainScreen(RunActions):
             self._trend_shown = shown
             self.trend_view.show(trend, queued, running)
 
+    def reconnected(self, queue: Poller) -> None:
+        """The app switched profile: a new poller, nothing known yet of the new endpoint."""
+        self.workers.cancel_group(self, "demo")
+        self.queue = queue
+        self.problem = ""
+        self.as_of = None
+        self.form = None
+        self.choices.clear()
+        self.detail.forget()
+        self.show_connection()
+
+    def empty_text(self) -> str:
+        """What the queue says when it shows no row: why, and what to do."""
+        if self.filter_text.strip() and len(self.store):
+            return f"No run matches {clean(self.filter_text)!r} — esc clears the filter"
+        if self.queue.connection in ("offline", "error", "auth", "tls"):
+            return "Cannot read the queue (see above) — retrying; r retries now"
+        if self.queue.data_age() is None:
+            return f"Connecting to {display_endpoint(self.settings.endpoint)}…"
+        if self.settings.read_only:
+            return "No runs yet — runs appear here as soon as they are queued"
+        return "No runs yet — press s to submit one"
+
+    def _update_hints(self) -> None:
+        empty = self.table.row_count == 0
+        self.queue_area.set_class(empty, "-empty")
+        if empty:
+            self.empty_hint.update(self.empty_text())
+            filtered = self.filter_text.strip() and len(self.store)
+            self.detail.set_hint("No run selected — esc clears the filter" if filtered
+                                 else self.empty_text())
+        else:
+            self.detail.set_hint("No run selected — use ↑/↓ to choose one")
+
+    def key_entries(self) -> list[KeyEntry]:
+        """The key bar's entries, from the action table (keys in force, availability)."""
+        keymap = self._keymap()
+        entries = []
+        for action in actions.ACTIONS:
+            keys = actions.keys_of(action, keymap)
+            if not action.footer or not keys:
+                continue
+            reason = self.why_not(action.id)
+            if self.hidden(reason):
+                continue
+            entries.append(KeyEntry(keys[0], self._key_display(keys[0]), action.footer,
+                                    action.rank, dimmed=reason is not None))
+        entries.append(KeyEntry("ctrl+p", self._key_display("ctrl+p"), "Palette", 10))
+        return entries
+
     def _tick(self) -> None:
         """Every second: header (data age, countdown), summary and detail pane; the table's
         relative times at the refresh cadence only, since every cell update repaints it."""
         self.show_connection()
         self._update_summary()
+        if self.table.row_count == 0:
+            self._update_hints()
         now = self.settings.monotonic()
         every = self.queue.effective_interval()
         if self._youngest_age >= SECONDS_SHOWN_UNTIL:
@@ -298,8 +384,14 @@ class MainScreen(RunActions):
         self.filter_bar.open(self.filter_text)
 
     def action_clear_filter(self) -> None:
-        if self.filter_text or self.filter_bar.display:
+        """Esc backs out one step: unzoom, else clear the filter, else unpick every run."""
+        if self.zoomed:
+            self.action_zoom()
+        elif self.filter_text or self.filter_bar.display:
             self.filter_bar.action_clear_filter()
+        elif self.store.picked_count:
+            self.apply_change(Change(changed=self.store.clear_picks()))
+            self._refresh_bindings_if_changed()
 
     @on(FilterBar.FilterChanged)
     def _filter_changed(self, message: FilterBar.FilterChanged) -> None:
@@ -311,26 +403,45 @@ class MainScreen(RunActions):
     def _filter_done(self) -> None:
         self.table.focus()
 
+    def action_zoom(self) -> None:
+        self.body.toggle_class("-zoomed")
+        self.call_after_refresh(self.table.move_cursor, row=self.table.cursor_row)
+
+    @property
+    def zoomed(self) -> bool:
+        return self.body.has_class("-zoomed")
+
+    def action_pick(self) -> None:
+        """Pick (or unpick) the run under the cursor and move to the next row.
+
+        The cursor, not the last highlight event, says which run: keys typed in a burst
+        arrive before the table's ``RowHighlighted`` messages."""
+        run_id = self.table.key_at_cursor()
+        if run_id is None:
+            return
+        self.store.toggle_pick(run_id)
+        self.apply_change(Change(changed=[run_id]))
+        self.table.action_cursor_down()
+        self._set_selected(self.table.key_at_cursor())
+        self._refresh_bindings_if_changed()
+
     def action_sort(self) -> None:
-        table = self.table
-        shown = table.shown_columns
-        index = shown.index(table.sort_column) if table.sort_column in shown else 0
-        column = shown[(index + 1) % len(shown)] if shown else COLUMN_IDS[0]
-        self._resort(column, table.sort_reverse)
-        self.notify(f"Sorted by {column}.", timeout=2)
+        mode = next_sort(self.table.sort_id)
+        self._resort(mode, False)
+        self.notify(f"Sorted: {self.table.sort_label}.", timeout=2)
 
     def action_sort_reverse(self) -> None:
-        self._resort(self.table.sort_column, not self.table.sort_reverse)
+        self._resort(self.table.sort_id, not self.table.sort_reverse)
 
     @on(DataTable.HeaderSelected, "#queue")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        column = event.column_key.value or "status"
+        mode = header_sort(event.column_key.value or "status")
         table = self.table
-        reverse = not table.sort_reverse if column == table.sort_column else False
-        self._resort(column, reverse)
+        reverse = not table.sort_reverse if mode == table.sort_id else False
+        self._resort(mode or DEFAULT_SORT, reverse)
 
-    def _resort(self, column: str, reverse: bool) -> None:
-        self.table.set_sort(column, reverse)
+    def _resort(self, mode: str, reverse: bool) -> None:
+        self.table.set_sort(mode, reverse)
         self.apply_change(Change(), force_sort=True)
 
     # --- demo feeder (--demo) ---------------------------------------------------------------
@@ -346,6 +457,8 @@ class MainScreen(RunActions):
 
     @on(DemoSubmitted)
     def _demo_submitted(self, message: DemoSubmitted) -> None:
+        if not self.settings.demo:
+            return  # the demo stopped (profile switched)
         change = self.store.add_submitted(
             message.run_id, message.app_id, message.name, self.settings.clock(), by_user=False
         )

@@ -1,4 +1,5 @@
-"""Ask where to save a run's output; refuse paths that cannot work, ask before overwriting."""
+"""Ask where to save a run's output (or, for several picked runs, into which folder); refuse
+paths that cannot work, ask before overwriting."""
 
 from __future__ import annotations
 
@@ -40,21 +41,42 @@ def check_destination(text: str) -> tuple[Path, str]:
     return path, ""
 
 
+def check_folder(text: str) -> tuple[Path, str]:
+    """``(absolute folder, problem)`` for saving several outputs into one folder."""
+    stripped = text.strip()
+    path = Path(stripped or ".").expanduser()
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    try:
+        if not path.is_dir():
+            return path, f"folder {path} does not exist"
+        if not os.access(path, os.W_OK):
+            return path, f"folder {path} is not writable"
+    except OSError as error:
+        return path, f"{path}: {error.strerror or error}"
+    return path, ""
+
+
 class SaveOutputScreen(DialogScreen[Path | None]):
-    """Returns the absolute path to write, or None when canceled."""
+    """Returns the absolute path to write (a folder when ``count`` runs are saved), or None
+    when canceled."""
 
     BINDINGS = [Binding("escape", "close", "Close", show=False)]
 
-    def __init__(self, default_path: Path) -> None:
+    def __init__(self, default_path: Path, count: int = 0) -> None:
         super().__init__()
         self._default_path = default_path
+        self._count = count
         self._confirm_overwrite: Path | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog", classes="dialog") as dialog:
-            dialog.border_title = "Save output"
+            dialog.border_title = f"Save {self._count} outputs" if self._count else "Save output"
             dialog.border_subtitle = "enter save · esc close"
-            yield Label("Save the run's output to:")
+            yield Label(
+                f"Save the outputs of {self._count} runs into the folder (one file per run):"
+                if self._count else "Save the run's output to:"
+            )
             yield Input(str(self._default_path), id="save-path", select_on_focus=False)
             yield MessageLine(id="save-message")
             with Horizontal(id="save-buttons", classes="buttons"):
@@ -77,7 +99,15 @@ class SaveOutputScreen(DialogScreen[Path | None]):
         self.action_save()
 
     def action_save(self) -> None:
-        path, problem = check_destination(self.query_one("#save-path", Input).value)
+        text = self.query_one("#save-path", Input).value
+        if self._count:
+            folder, problem = check_folder(text)
+            if problem:
+                self.show_message(problem, "error")
+            else:
+                self.dismiss(folder)
+            return
+        path, problem = check_destination(text)
         if problem:
             self.show_message(problem, "error")
             return

@@ -1,8 +1,15 @@
 """The submit modal: pick or type an input, fill the run fields, upload with progress.
 
 Nothing reaches the network before both the form and the input packaging have validated;
-their messages are shown in the modal and it stays open. The upload can be aborted; once the
+their messages are shown in the modal, it stays open, and focus goes back to the field at
+fault with its text selected (typing replaces it). The upload can be aborted; once the
 upload is complete the run is being created and abort is refused (the run may already exist).
+
+It offers what is known (``tui/choices.py``): applications, instances and execution classes
+as completions, and the chosen application's options with their types and defaults, checked
+before sending. Keys typed while the dialog opens are not lost: the text fields are ready at
+once (the file tree is listed after the first paint), and printable keys that reach the
+screen before a field had focus are typed into the focused field.
 """
 
 from __future__ import annotations
@@ -13,36 +20,56 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, DirectoryTree, Input, Label, ProgressBar, Switch
+from textual.widgets import Button, Input, Label, ProgressBar, Static, Switch
 from textual.worker import Worker, WorkerState
 
 from nextmv_tui.cloud.client import NextmvClient
-from nextmv_tui.cloud.errors import InputError, NextmvError
+from nextmv_tui.cloud.errors import ApiError, InputError, NextmvError
 from nextmv_tui.cloud.models import CreateRunRequest
 from nextmv_tui.cloud.packaging import PackagedInput, package_input
 from nextmv_tui.cloud.units import human_bytes
+from nextmv_tui.tui.choices import AppChoices, Choices
 from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
-from nextmv_tui.tui.screens.dialog import DialogScreen, MessageLine
-from nextmv_tui.tui.screens.input_tree import InputTree
+from nextmv_tui.tui.screens.dialog import MessageLine
+from nextmv_tui.tui.screens.input_tree import InputPicker
+from nextmv_tui.tui.screens.submit_choices import OffersChoices
 
 Phase = Literal["idle", "packaging", "uploading", "creating"]
 
 _TEXT_FIELDS = (
-    ("path", "Input file or dir", "pick on the left or type: .json, .txt, dir, .tar.gz"),
+    ("path", "Input (file/dir)", "pick on the left or type: .json, .txt, dir, .tar.gz"),
     ("app_id", "Application ID", "e.g. knapsack"),
     ("instance_id", "Instance ID", "empty: the application's default instance"),
     ("name", "Name", "optional"),
     ("description", "Description", "optional"),
     ("options", "Options", "key=value, key=value (e.g. duration=30)"),
     ("execution_class", "Execution class", "empty: the default class"),
-    ("batch_experiment_id", "Batch experiment ID", "optional"),
+    ("batch_experiment_id", "Batch experiment", "optional batch experiment ID"),
 )
+_HINTED = {"app_id", "options", "execution_class"}
+"""Fields with a hint line under them (what is known for them)."""
+_ERROR_FIELDS = (
+    ("input path", "path"), ("application", "app_id"), ("instance", "instance_id"),
+    ("option", "options"), ("execution class", "execution_class"),
+    ("execution_class", "execution_class"), ("priority", "priority"),
+    ("batch", "batch_experiment_id"),
+)
+"""Which field an error is about, by the words it names (the input path otherwise)."""
 
+
+def field_at_fault(error: BaseException) -> str:
+    """The field to return to after ``error``: the one it names, else the input path."""
+    subject = error.path if isinstance(error, InputError) else ""
+    text = f"{subject} {error if isinstance(error, ApiError) else ''}".lower()
+    for words, field in _ERROR_FIELDS:
+        if words in text:
+            return field
+    return "path"
 
 
 class UploadProgress(Message):
@@ -64,14 +91,25 @@ class _PhaseChanged(Message):
         return isinstance(message, _PhaseChanged)
 
 
-class SubmitScreen(DialogScreen[SubmittedRun | None]):
+class SubmitScreen(OffersChoices):
     """Returns the created run, or None when closed without submitting."""
 
     BINDINGS = [
         Binding("escape", "close", "Close / abort", show=False),
     ]
+    AUTO_FOCUS = "#submit-fields Input"
+    """Focus a text field the moment the screen is shown (keys typed while it opens land
+    there), never the tree or a button."""
 
-    def __init__(self, client: NextmvClient, defaults: SubmitForm) -> None:
+    def __init__(
+        self,
+        client: NextmvClient,
+        defaults: SubmitForm,
+        *,
+        choices: Choices | None = None,
+        known_apps: list[str] | None = None,
+        known_classes: list[str] | None = None,
+    ) -> None:
         super().__init__()
         self._client = client
         self._defaults = defaults
@@ -79,6 +117,10 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
         self._worker: Worker[SubmittedRun] | None = None
         self._upload_started = 0.0
         self._start_dir = self._resolve_start_dir(defaults.start_dir)
+        self._choices = choices
+        self._known_apps = list(known_apps or [])
+        self._known_classes = list(known_classes or [])
+        self._app_choices: AppChoices | None = None
 
     @staticmethod
     def _resolve_start_dir(text: str) -> Path:
@@ -98,25 +140,23 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
     def compose(self) -> ComposeResult:
         form = self._defaults
         with Vertical(id="submit-dialog", classes="dialog") as dialog:
-            dialog.border_title = "Submit a run"
+            dialog.border_title = f"Clone {form.cloned_from}" if form.cloned_from else (
+                "Submit a run"
+            )
             dialog.border_subtitle = "enter submit · tab next field · esc close"
             with Horizontal(id="submit-body"):
-                yield InputTree(self._start_dir, id="submit-tree")
+                yield InputPicker(self._start_dir, id="submit-picker")
                 with VerticalScroll(id="submit-fields"):
                     for field, label, placeholder in _TEXT_FIELDS[:7]:
-                        yield self._text_row(field, label, placeholder, getattr(form, field))
-                    with Horizontal(classes="field-row", id="row-priority"):
-                        yield Label("Priority (1-9)", classes="field-label")
-                        yield Input(
-                            str(form.priority),
-                            id="field-priority",
-                            restrict=r"[1-9]?",
-                            max_length=1,
-                            compact=True,
-                            tooltip="1 is the highest priority, 9 the lowest",
-                        )
-                        yield Label("Queuing", id="label-queuing")
-                        yield Switch(form.queuing, id="field-queuing")
+                        row = self._text_row(field, label, placeholder, getattr(form, field))
+                        yield row.set_class(field in _HINTED, "-hinted")
+                        if field in _HINTED:
+                            yield Horizontal(
+                                Label("", classes="field-label"),
+                                Static("", id=f"hint-{field}", classes="field-hint"),
+                                classes="hint-row", id=f"hint-row-{field}",
+                            )
+                    yield from self._priority_row(form)
                     for field, label, placeholder in _TEXT_FIELDS[7:]:
                         yield self._text_row(field, label, placeholder, getattr(form, field))
             yield MessageLine(id="submit-message")
@@ -137,17 +177,54 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
             id=f"row-{field}",
         )
 
+    @staticmethod
+    def _priority_row(form: SubmitForm) -> ComposeResult:
+        with Horizontal(classes="field-row", id="row-priority"):
+            yield Label("Priority (1-9)", classes="field-label")
+            yield Input(
+                str(form.priority),
+                id="field-priority",
+                restrict=r"[1-9]?",
+                max_length=1,
+                compact=True,
+                tooltip="1 is the highest priority, 9 the lowest",
+            )
+            yield Label("Queuing", id="label-queuing")
+            yield Switch(form.queuing, id="field-queuing")
+
     def on_mount(self) -> None:
         # Start in a text field, never on a button: typed text must land somewhere. With a
         # remembered path the field's text is selected, so typing replaces it and enter
         # submits the same input again.
         needs_app = self._defaults.path and not self._defaults.app_id
-        self.query_one("#field-app_id" if needs_app else "#field-path").focus()
+        first = self.query("#field-app_id" if needs_app else "#field-path")
+        if not first:
+            return  # closed before it was mounted (e.g. esc typed ahead): nothing to set up
+        first.first().focus()
+        self.call_after_refresh(self._offer_known)
+
+    def _offer_known(self) -> None:
+        """After the first layout (hints are wrapped to their width): what the session
+        knows now, then what the API lists."""
+        self._offer_apps(self._known_apps)
+        self._offer_classes([])
+        if self._choices is not None:
+            self._load_choices(self._defaults.app_id.strip())
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reached the screen itself, while a text field has focus, was
+        typed before that field was focused (the dialog was opening): type it there."""
+        focused = self.focused
+        if event.is_printable and event.character and isinstance(focused, Input):
+            event.stop()
+            event.prevent_default()
+            selection = focused.selection
+            if selection.is_empty:
+                focused.insert_text_at_cursor(event.character)
+            else:
+                focused.replace(event.character, *selection)
 
     # --- reading the form -----------------------------------------------------------------
-
-    def _value(self, field: str) -> str:
-        return self.query_one(f"#field-{field}", Input).value
 
     def current_form(self) -> SubmitForm:
         """The values on screen (priority falls back to the default if empty)."""
@@ -163,19 +240,14 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
     # --- input picker -----------------------------------------------------------------------
 
     def _display_path(self, path: Path) -> str:
-        """Show a picked path relative to the tree's root when it lies inside it."""
+        """Show a picked path relative to the starting folder when it lies inside it."""
         try:
             return str(path.relative_to(self._start_dir.expanduser().resolve()))
         except ValueError:
             return str(path)
 
-    @on(DirectoryTree.FileSelected, "#submit-tree")
-    def _file_picked(self, event: DirectoryTree.FileSelected) -> None:
-        event.stop()
-        self.query_one("#field-path", Input).value = self._display_path(event.path)
-
-    @on(DirectoryTree.DirectorySelected, "#submit-tree")
-    def _dir_picked(self, event: DirectoryTree.DirectorySelected) -> None:
+    @on(InputPicker.Picked)
+    def _path_picked(self, event: InputPicker.Picked) -> None:
         event.stop()
         self.query_one("#field-path", Input).value = self._display_path(event.path)
 
@@ -188,10 +260,14 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
         self.query_one("#submit-body").disabled = phase != "idle"
         abort = self.query_one("#submit-abort", Button)
         abort.disabled = phase == "creating"
-        if phase == "idle":
-            self.query_one("#submit-go", Button).focus()
-        else:
+        if phase != "idle":
             abort.focus()
+
+    def _back_to(self, field: str) -> None:
+        """Focus ``field`` with its text selected: typing replaces what was refused."""
+        widget = self.query_one(f"#field-{field}", Input)
+        widget.focus()
+        widget.select_all()
 
     # --- submit -----------------------------------------------------------------------------
 
@@ -209,10 +285,12 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
             if not priority_text:
                 raise InputError("priority", "must be from 1 to 9")
             form = self.current_form()
-            request = form.to_request()
+            specs = self._app_choices.options if self._app_choices is not None else []
+            request = form.to_request(specs)
             path = form.input_path()
         except InputError as error:
             self.show_message(str(error), "error")
+            self._back_to(field_at_fault(error))
             return
         self.show_message(f"Checking {form.path.strip()}…", "info")
         self._set_phase("packaging")
@@ -301,10 +379,12 @@ class SubmitScreen(DialogScreen[SubmittedRun | None]):
                 self.show_message(str(error), "error")
             else:
                 self.show_message(f"Submit failed: {type(error).__name__}: {error}", "error")
+            self._back_to(field_at_fault(error) if error is not None else "path")
         elif event.state == WorkerState.CANCELLED:
             self._worker = None
             self._set_phase("idle")
             self.show_message("Upload aborted: nothing was created.", "info")
+            self._back_to("path")
 
     # --- close / abort ----------------------------------------------------------------------
 

@@ -31,6 +31,9 @@ from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.follow import DEBOUNCE, Plan, RunFollow
 from nextmv_tui.tui.format import (
+    LABEL_WIDTH,
+    NARROW_LABEL_WIDTH,
+    NO_SELECTION_HINT,
     DetailExtras,
     clean,
     format_age,
@@ -55,6 +58,8 @@ if TYPE_CHECKING:
 LOG_MAX_LINES = 1000
 PLOT_MIN_WIDTH = 120
 """A narrower pane shows no plot (the statistics table summarises the series)."""
+NARROW_INFO = 48
+"""Below this width the information labels are cut at ``NARROW_LABEL_WIDTH``."""
 CACHE_SIZE = 64
 DETAIL_RETRY = PollerConfig(interval=1.0, jitter=0.2)
 """Retries of a failing detail poll: 1, 2, 4 ... s (capped), with jitter."""
@@ -99,10 +104,11 @@ class RunDetail(Vertical):
         self._output_shown = ""
         self._status_shown: str | None = None
         self._queue_stale = False
+        self._hint = NO_SELECTION_HINT
 
     def compose(self) -> ComposeResult:
         self._status = Static("", id="detail-status")
-        self._info_view = Static("No run selected.", id="detail-info")
+        self._info_view = Static(Text(self._hint, style="dim"), id="detail-info")
         self._log_view = Log(max_lines=LOG_MAX_LINES, auto_scroll=True, id="detail-log")
         self._output_view = Static("", id="detail-output")
         yield self._status
@@ -176,6 +182,17 @@ class RunDetail(Vertical):
     def _apply(self, decision: Decision) -> None:
         if self._timer is not None:
             self._timer.apply(decision)
+
+    def forget(self) -> None:
+        """Another endpoint: drop the cache of finished runs and show nothing."""
+        self._cache.clear()
+        self.follow(None)
+
+    def set_hint(self, hint: str) -> None:
+        """What the pane says while no run is selected (what to do next)."""
+        if hint != self._hint:
+            self._hint = hint
+            self.refresh_view()
 
     def tick(self, queue_stale: bool) -> None:
         """Every second: ages and the status line (cheap when nothing visible changed)."""
@@ -355,14 +372,22 @@ class RunDetail(Vertical):
 
     def render_info(self) -> RenderableType:
         return render_info(self._row, self._info, self._counter_now(), frozen=self.frozen,
-                           extras=self._extras(self._row))
+                           extras=self._extras(self._row), hint=self._hint,
+                           label_width=self._label_width())
+
+    def _label_width(self) -> int:
+        """Narrow panes keep more room for values: labels are cut earlier (with ``…``)."""
+        width = self._info_view.size.width
+        return NARROW_LABEL_WIDTH if 0 < width < NARROW_INFO else LABEL_WIDTH
+
 
     def _render_info(self) -> None:
         now = self._counter_now()
         since = self._info.metadata.status_changed_at if self._info else None
         signature = (
             self._info.model_dump_json() if self._info else None,
-            self._row.status_word if self._row else None, self.run_id, self.frozen,
+            self._row.status_word if self._row else None, self.run_id, self.frozen, self._hint,
+            self._label_width(),
             self._extras(self._row), self._row.objective if self._row else None,
             format_age((now - since).total_seconds()) if since else "",
             format_age((now - self._info.metadata.created_at).total_seconds())
@@ -396,6 +421,7 @@ class RunDetail(Vertical):
     def on_resize(self, event: events.Resize) -> None:
         self._wide = event.size.width >= PLOT_MIN_WIDTH
         self._show_plot_box()
+        self.refresh_view()  # labels are cut earlier on a narrow pane
 
     def _show_plot_box(self) -> None:
         box = self.query_one("#detail-plot-box")

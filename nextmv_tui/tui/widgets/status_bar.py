@@ -1,7 +1,9 @@
 """The header line (where, who, connection, data age) and the per-state summary line.
 
 Both are plain ``Static`` widgets fed by the app; they hold no state of their own, so what
-they show is always derived from the app's state at the last ``show`` call.
+they show is always derived from the app's state at the last ``show`` call. Each line is
+made of parts with a priority: on a narrow terminal the least important parts are left out
+whole (``format.fit_by_priority``) instead of the line being cut in the middle of a word.
 """
 
 from __future__ import annotations
@@ -13,10 +15,24 @@ from rich.text import Text
 from textual.widgets import Static
 
 from nextmv_tui.tui.columns import STATUS_GLYPHS
-from nextmv_tui.tui.format import format_age, safe, utc_stamp
+from nextmv_tui.tui.format import display_endpoint, fit_by_priority, format_age, safe, utc_stamp
 from nextmv_tui.tui.poller import ConnectionState
 
 PROBLEM_STATES = ("offline", "error", "limited", "auth", "tls")
+SEPARATOR = " │ "
+Part = tuple[int, Text]
+"""``(priority, text)``: 0 is always shown; larger numbers are left out first."""
+
+
+def join_parts(parts: list[Part], width: int, separator: str = SEPARATOR) -> Text:
+    """The parts that fit in ``width`` cells, whole, joined by ``separator``."""
+    kept = fit_by_priority([(p, t.cell_len) for p, t in parts], width, len(separator))
+    text = Text()
+    for n, index in enumerate(kept):
+        if n:
+            text.append(separator)
+        text.append_text(parts[index][1])
+    return text
 
 
 def _interval(seconds: float) -> str:
@@ -50,9 +66,15 @@ class HeaderLine(Static):
     """One line: endpoint, profile, connection state, data age, refresh interval."""
 
     _last: str = ""
+    _info: HeaderInfo | None = None
+
+    def on_resize(self) -> None:
+        if self._info is not None:
+            self.show(self._info)
 
     def show(self, info: HeaderInfo) -> None:
-        text = render_header(info)
+        self._info = info
+        text = render_header(info, self.size.width or 160)
         key = f"{info.state}{info.stale}{text.plain}"
         if key == self._last:
             return  # called every second: repaint only when the line changes
@@ -62,29 +84,36 @@ class HeaderLine(Static):
         self.set_class(info.stale, "-stale")
 
 
-def render_header(info: HeaderInfo) -> Text:
-    text = Text()
-    text.append(" nextmv-tui ", style="bold")
-    text.append("│ ")
-    text.append(safe(info.endpoint))
-    text.append(" │ profile ")
-    text.append(safe(info.profile, "bold"))
-    text.append(" │ ")
-    _append_state(text, info)
-    text.append(" │ ")
-    _append_age(text, info)
-    text.append(" │ ")
+def render_header(info: HeaderInfo, width: int = 160) -> Text:
+    """The header for ``width`` cells: the connection state, the data age, a pause and
+    read-only mode always; the endpoint, profile, interval and title as room allows."""
+    state = Text()
+    _append_state(state, info)
+    age = Text()
+    _append_age(age, info)
+    refresh = Text()
     if info.paused:
-        text.append("PAUSED", style="bold reverse")
-        text.append(" (p resumes)")
+        refresh.append("PAUSED", style="bold reverse")
+        refresh.append(" (p resumes)")
     else:
-        text.append(f"every {_interval(info.interval)}")
+        refresh.append(f"every {_interval(info.interval)}")
         if info.effective_interval > info.interval + 1e-9 and info.state == "online":
-            text.append(f" ({_interval(info.effective_interval)} unfocused)")
+            refresh.append(f" ({_interval(info.effective_interval)} unfocused)")
+    profile = Text("profile ")
+    profile.append_text(safe(info.profile, "bold"))
+    parts: list[Part] = [
+        (6, Text("nextmv-tui", style="bold")),
+        (3, safe(display_endpoint(info.endpoint))),
+        (4, profile),
+        (0, state),
+        (1, age),
+        (0 if info.paused else 5, refresh),
+    ]
     if info.read_only:
-        text.append(" │ ")
-        text.append("READ-ONLY", style="bold")
-    return text
+        parts.append((0, Text("READ-ONLY", style="bold")))
+    line = Text(" ")
+    line.append_text(join_parts(parts, max(1, width - 1)))
+    return line
 
 
 def _append_state(text: Text, info: HeaderInfo) -> None:
@@ -135,58 +164,81 @@ class ProblemLine(Static):
         self.update(safe(detail, multiline=True))
 
 
+@dataclass
+class Summary:
+    """Everything the summary line shows."""
+
+    counts: dict[str, int]
+    shown: int = 0
+    total: int = 0
+    sort_label: str = "active first"
+    reverse: bool = False
+    filter_text: str = ""
+    above: str = ""
+    picked: int = 0
+    batch: str = ""
+    """Filtering by a batch: its progress, shown instead of the counts."""
+    loading: bool = False
+    """The run history's first load is still running."""
+
+
 class SummaryLine(Static):
-    """Counts per state, plus the current sort and filter."""
+    """Counts per state, plus what is picked, the sort and the filter."""
 
     _last: str = ""
+    _summary: Summary | None = None
 
-    def show(
-        self,
-        counts: dict[str, int],
-        *,
-        shown: int,
-        total: int,
-        sort_column: str,
-        reverse: bool,
-        filter_text: str,
-        above: str = "",
-        batch: str = "",
-        loading: bool = False,
-    ) -> None:
-        text = render_summary(counts, shown, total, sort_column, reverse, filter_text, batch)
-        if loading:
-            text.append(" │ history loading…", style="dim")
-        if above:
-            text.append("  │ ")
-            text.append(above, style="bold reverse")
+    def on_resize(self) -> None:
+        if self._summary is not None:
+            self.show(self._summary)
+
+    def show(self, summary: Summary) -> None:
+        self._summary = summary
+        text = render_summary(summary, self.size.width or 160)
         if text.plain != self._last:
             self._last = text.plain
             self.update(text, layout=False)
 
 
-def render_summary(
-    counts: dict[str, int],
-    shown: int,
-    total: int,
-    sort_column: str,
-    reverse: bool,
-    filter_text: str,
-    batch: str = "",
-) -> Text:
-    """Counts per state (or, filtering by a batch, its progress), the sort, the filter."""
-    text = Text(" ")
+def _counts(counts: dict[str, int], compact: bool, batch: str = "") -> Text:
+    """Counts per state or, filtering by a batch, its progress."""
     if batch:
-        text.append(safe(batch, "bold"))
-    elif not counts:
-        text.append("no runs")
-    for index, (word, count) in enumerate(() if batch else counts.items()):
-        if index:
-            text.append(" · ")
-        text.append(f"{STATUS_GLYPHS.get(word, '?')} {count} {word}")
-    text.append("  │ sort ")
-    text.append(f"{sort_column} {'↓' if reverse else '↑'}", style="bold")
-    if filter_text:
-        text.append(" │ filter ")
-        text.append(safe(repr(filter_text), "bold"))
-        text.append(f" ({shown} of {total})")
+        return safe(batch, "bold")
+    text = Text()
+    if not counts:
+        text.append("no runs yet")
+    for index, (word, count) in enumerate(counts.items()):
+        glyph = STATUS_GLYPHS.get(word, "?")
+        if compact:
+            text.append(f"{' ' if index else ''}{glyph}{count}")
+        else:
+            text.append(f"{' · ' if index else ''}{glyph} {count} {word}")
+    return text
+
+
+def render_summary(summary: Summary, width: int = 160) -> Text:
+    """The summary for ``width`` cells; counts lose their words before anything is cut."""
+    parts: list[Part] = [(0, Text())]
+    if summary.picked:
+        parts.append((0, Text(f"✓ {summary.picked} picked (esc clears)", style="bold")))
+    if summary.filter_text:
+        part = Text("filter ")
+        part.append_text(safe(repr(summary.filter_text), "bold"))
+        part.append(f" ({summary.shown} of {summary.total})")
+        parts.append((0, part))
+    sort = Text("sort ")
+    sort.append(f"{summary.sort_label} {'↓' if summary.reverse else '↑'}", style="bold")
+    parts.append((2, sort))
+    if summary.loading:
+        parts.append((3, Text("history loading…", style="dim")))
+    if summary.above:
+        parts.append((1, Text(summary.above, style="bold reverse")))
+    room = max(1, width - 1)
+    parts[0] = (0, _counts(summary.counts, False, summary.batch))
+    whole = sum(t.cell_len for _, t in parts) + len(SEPARATOR) * (len(parts) - 1)
+    if whole > room:  # narrow: "▶2 …30 ✔100" before leaving anything out
+        parts[0] = (0, _counts(summary.counts, True, summary.batch))
+    line = join_parts(parts, room)
+    text = Text(" ")
+    text.append_text(line)
     return text
