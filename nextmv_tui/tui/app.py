@@ -159,7 +159,9 @@ class NextmvTuiApp(SessionMixin, KeysMixin):
         now = self.settings.clock()
         self._decide(self.queue.poll_succeeded())
         self.main.problem, self.main.as_of = "", now
-        change = self.store.apply_queue(message.snapshot.runs, message.token, now)
+        change = self.store.apply_queue(message.snapshot, message.token, now)
+        self.queue_reader.commit(message.snapshot)  # applied: the next poll compares with it
+        self.queue_reader.forget(change.reparse)
         self.main.apply_change(change)
         self._fetch_finals()
         self.main.show_connection()

@@ -21,17 +21,20 @@ every refresh, sort and filter.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nextmv_tui.cloud.history import DEFAULT_MAX_AGE, DEFAULT_MAX_RUNS
 from nextmv_tui.cloud.models import QueuedRun, RunInformation, RunSummary
+from nextmv_tui.cloud.queue_reader import QueueSnapshot
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.batches import RunFilter, parse_filter
-from nextmv_tui.tui.queueing import queue_positions, timestamp
+from nextmv_tui.tui.queueing import QueueIndex, timestamp
 
 HISTORY_LIMIT = 500
+BULK = 1000
+"""More runs added at once than this (and than are known): positions rebuilt, not filed."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,12 @@ class HistoryBounds:
     """Finished history runs kept over all applications (the newest)."""
 
 
-def _fingerprint(entry: QueuedRun) -> tuple[object, ...]:
-    return (
-        entry.status_v2, entry.status_changed_at, entry.name, entry.application_id,
-        entry.application_instance_id, entry.application_version_id, entry.execution_class,
-        entry.user_email, entry.created_at, entry.queuing_priority,
-    )
+def _snapshot_of(runs: Sequence[QueuedRun]) -> QueueSnapshot:
+    """Parsed entries as a snapshot in which every entry counts as new or changed."""
+    entries: dict[str, QueuedRun] = {}
+    for entry in runs:
+        entries.setdefault(entry.id, entry)
+    return QueueSnapshot(list(entries), entries)
 
 
 def _since(summary: RunSummary) -> datetime | None:
@@ -106,8 +109,6 @@ class RunRow:
     """Picked with space: bulk actions (cancel, copy IDs, save outputs) act on picked runs."""
     added_token: int = 0
     rev: int = 0
-    fingerprint: tuple[object, ...] = ()
-    """The last queue entry's fields: an identical entry is skipped without merging."""
     objective: float | None = None
     """``statistics.result.value`` once known (run list indicators or run information)."""
     batch_id: str = ""
@@ -162,6 +163,9 @@ class Change:
     """Runs that just left the queue: fetch their final state once."""
     finished: list[str] = field(default_factory=list)
     """Runs that just became final (notify if marked or submitted here)."""
+    reparse: list[str] = field(default_factory=list)
+    """Queue entries reported unchanged for runs the store no longer has: the queue reader
+    must parse them again next time (``QueueReader.forget``)."""
 
     @property
     def any(self) -> bool:
@@ -186,11 +190,21 @@ class RunStore:
         self._epoch = 0
         self._picked: dict[str, None] = {}
         self._fetching: set[str] = set()
-        self._positions: dict[str, int] | None = None
+        self._positions = QueueIndex()
+        self._counts: dict[str, int] | None = None
 
     def _touched(self, change: Change) -> Change:
+        """Keep the queue positions and counts current for the runs ``change`` names (run
+        by run: at 50,000 runs nothing here may walk every row on each refresh)."""
         if change.any:
-            self._positions = None  # queue positions may have moved
+            self._counts = None
+            index, rows = self._positions, self.rows
+            if len(change.added) > BULK and len(change.added) > len(index):
+                index.rebuild(rows.values())  # e.g. the first 50,000: one sort per class
+                return change
+            for ids in (change.added, change.changed, change.removed):
+                for run_id in ids:
+                    index.update(rows.get(run_id), run_id)
         return change
 
     def __len__(self) -> int:
@@ -209,29 +223,31 @@ class RunStore:
         self._token += 1
         return self._token
 
-    def apply_queue(self, runs: Sequence[QueuedRun], token: int, now: datetime) -> Change:
-        """Diff a queue snapshot (taken by poll ``token``) into the store."""
+    def apply_queue(
+        self, snapshot: QueueSnapshot | Sequence[QueuedRun], token: int, now: datetime
+    ) -> Change:
+        """Diff a queue snapshot (taken by poll ``token``) into the store.
+
+        A ``QueueSnapshot`` lists every run ID but carries entries only for runs that are
+        new or changed since the reader's last committed snapshot: the others are skipped
+        without a look (the common case: 95 % of 50,000 runs per refresh)."""
+        if not isinstance(snapshot, QueueSnapshot):
+            snapshot = _snapshot_of(snapshot)
         change = Change()
-        seen: set[str] = set()
-        for entry in runs:
-            if entry.id in seen:
-                continue
-            seen.add(entry.id)
-            row = self.rows.get(entry.id)
-            fingerprint = _fingerprint(entry)
+        rows = self.rows
+        for run_id, entry in snapshot.entries.items():
+            row = rows.get(run_id)
             if row is None:
                 row = self._row_from_queue(entry, now)
                 row.added_token = token
-                row.fingerprint = fingerprint
-                self.rows[entry.id] = row
-                change.added.append(entry.id)
-                continue
-            if row.fingerprint == fingerprint and row.in_queue and not row.left_queue:
-                continue  # the common case at 10k runs: nothing about it changed
-            row.fingerprint = fingerprint
-            if self._merge_queue_entry(row, entry, now):
-                change.changed.append(entry.id)
-        for row in self.rows.values():
+                rows[run_id] = row
+                change.added.append(run_id)
+            elif self._merge_queue_entry(row, entry, now):
+                change.changed.append(run_id)
+        if len(snapshot.entries) < len(snapshot.ids):
+            change.reparse = [i for i in snapshot.ids if i not in rows]
+        seen = set(snapshot.ids)
+        for row in rows.values():
             if row.run_id in seen or row.is_final or row.left_queue:
                 continue
             # Absent from this snapshot: it left the queue, unless it was submitted after the
@@ -609,7 +625,8 @@ class RunStore:
         self._history.clear()
         self._fetching.clear()
         self._picked.clear()
-        self._positions = None
+        self._positions = QueueIndex()
+        self._counts = None
         self._epoch = self._token
 
     def is_current(self, token: int) -> bool:
@@ -619,22 +636,27 @@ class RunStore:
     # --- views ------------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        """Runs per status word, in a stable display order, zero counts omitted."""
-        order = ("running", "queued", "finishing", "succeeded", "failed", "canceled",
-                 "none", "unknown", "gone")
-        raw = Counter(
-            "gone" if row.gone else "finishing" if row.left_queue else row.status.value
-            for row in self.rows.values()
-        )
-        return {word: raw[word] for word in order if raw.get(word)}
+        """Runs per status word, in a stable display order, zero counts omitted (counted
+        again only after a change)."""
+        if self._counts is None:
+            order = ("running", "queued", "finishing", "succeeded", "failed", "canceled",
+                     "none", "unknown", "gone")
+            raw = Counter(
+                "gone" if row.gone else "finishing" if row.left_queue else row.status.value
+                for row in self.rows.values()
+            )
+            self._counts = {word: raw[word] for word in order if raw.get(word)}
+        return dict(self._counts)
 
     @property
-    def positions(self) -> dict[str, int]:
-        """Queue position of every waiting run (``queueing.queue_positions``), recomputed
-        only after a change."""
-        if self._positions is None:
-            self._positions = queue_positions(self.rows.values())
+    def positions(self) -> Mapping[str, int]:
+        """Queue position of every waiting run (``queueing.QueueIndex``, kept current run
+        by run)."""
         return self._positions
+
+    def waiting_in(self, execution_class: str) -> int:
+        """How many runs wait in ``execution_class``."""
+        return self._positions.waiting_in(execution_class)
 
     @staticmethod
     def matches_filter(row: RunRow, wanted: RunFilter) -> bool:

@@ -57,12 +57,17 @@ class TableModel:
         cells: Callable[[RunRow], tuple[str, ...]],
         columns: int,
         reverse: bool = False,
+        texts: Callable[[RunRow], tuple[object, ...]] | None = None,
     ) -> None:
         self.key = key
         self.shown = shown
         self.cells = cells
+        self.texts = texts
+        """The raw values the measured cells come from: a run whose values did not change
+        is not measured again (most refreshes change a status, not a name)."""
         self.reverse = reverse
         self._keys: dict[str, SortKey | Reversed] = {}
+        self._measured: dict[str, int] = {}
         self._sorted: SortedList = SortedList()
         self.widths = [0] * columns
         self.widths_changed = False
@@ -104,7 +109,7 @@ class TableModel:
             new = self._key(row) if row is not None and self.shown(row) else None
             old = keys.get(run_id)
             if row is not None and new is not None:
-                self._grow(self.cells(row))
+                self._measure(run_id, row)
             if old == new:
                 continue
             moved = True
@@ -121,12 +126,21 @@ class TableModel:
         self.widths = [0] * len(self.widths)
         self.widths_changed = True
         keys: dict[str, SortKey | Reversed] = {}
+        self._measured.clear()
         for row in rows:
             if self.shown(row):
                 keys[row.run_id] = self._key(row)
-                self._grow(self.cells(row))
+                self._measure(row.run_id, row)
         self._keys = keys
         self._sorted = SortedList(keys.values())
+
+    def _measure(self, run_id: str, row: RunRow) -> None:
+        if self.texts is not None:
+            signature = hash(self.texts(row))
+            if self._measured.get(run_id) == signature:
+                return
+            self._measured[run_id] = signature
+        self._grow(self.cells(row))
 
     def _grow(self, cells: tuple[str, ...]) -> None:
         widths = self.widths

@@ -75,8 +75,8 @@ class RowView(ScrollView, can_focus=True):
         Binding("down", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "scroll_top", "Top", show=False),
-        Binding("end", "scroll_bottom", "Bottom", show=False),
+        Binding("home,ctrl+home", "scroll_top", "Top", show=False),
+        Binding("end,ctrl+end", "scroll_bottom", "Bottom", show=False),
         Binding("enter", "select_cursor", "Select", show=False),
     ]
 
