@@ -10,6 +10,7 @@ snapshots, final states) and hand each change to the main screen.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
@@ -35,7 +36,7 @@ from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.screens.main import MainScreen
 from nextmv_tui.tui.session import SessionMixin
 from nextmv_tui.tui.settings import BLUR_FACTOR, BLUR_MIN_REFRESH, Settings, next_refresh
-from nextmv_tui.tui.state import RunStore
+from nextmv_tui.tui.state import Change, RunStore
 from nextmv_tui.tui.timers import PollTimer
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_retry_after=5.0)
 """One quick retry per request; the poll loop does the long backoff itself, visibly."""
 PREFETCH_WAIT = 3.0
+APPLY_SLICE = 250
+"""Queue entries merged per slice of a large snapshot (a few milliseconds each)."""
 
 
 class NextmvTuiApp(SessionMixin, KeysMixin):
@@ -156,10 +159,37 @@ class NextmvTuiApp(SessionMixin, KeysMixin):
     def _queue_loaded(self, message: QueueLoaded) -> None:
         if not self.store.is_current(message.token):
             return  # polled before a profile switch: another endpoint's runs
+        if len(message.snapshot.entries) <= APPLY_SLICE:
+            now = self.settings.clock()
+            self._queue_applied(message, self.store.apply_queue(message.snapshot,
+                                                                message.token, now), now)
+        else:
+            self.run_worker(self._apply_in_slices(message), group="queue-apply",
+                            exit_on_error=False, name="queue apply")
+
+    async def _apply_in_slices(self, message: QueueLoaded) -> None:
+        """A large snapshot (the first 50,000 runs, a mass change) merged ``APPLY_SLICE``
+        entries at a time, yielding to the event loop in between so keys are answered. It
+        runs on the loop (not a thread): the store has one writer at a time. The poll is
+        reported done only at the end, so no newer snapshot can start meanwhile."""
         now = self.settings.clock()
+        steps = self.store.apply_queue_steps(message.snapshot, message.token, now,
+                                             step=APPLY_SLICE)
+        change = Change()
+        try:
+            for partial in steps:
+                change = partial  # the same Change, complete after the last step
+                if not self.store.is_current(message.token):
+                    return  # the profile was switched meanwhile: drop the rest
+                await asyncio.sleep(0)
+        except Exception as exc:  # a failed merge is a failed poll (the loop goes on)
+            self.post_message(QueueFailed(exc, message.token))
+            return
+        self._queue_applied(message, change, now)
+
+    def _queue_applied(self, message: QueueLoaded, change: Change, now: datetime) -> None:
         self._decide(self.queue.poll_succeeded())
         self.main.problem, self.main.as_of = "", now
-        change = self.store.apply_queue(message.snapshot, message.token, now)
         self.queue_reader.commit(message.snapshot)  # applied: the next poll compares with it
         self.queue_reader.forget(change.reparse)
         self.main.apply_change(change)

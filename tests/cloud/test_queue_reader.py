@@ -160,3 +160,27 @@ async def test_client_reads_the_queue_on_a_thread(make_inprocess_service, monkey
         again = await client.account_queue_snapshot(reader)
         assert set(ids) <= set(again.ids) and not set(ids) & set(again.entries)
     assert threads and threading.main_thread().name not in threads
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_a_large_answer_is_split_in_pieces_and_agrees_with_one_decode(monkeypatch, compact):
+    """Pieces end between entries, never inside a string that holds '}, {' or '},{'."""
+    monkeypatch.setattr(queue_reader_module, "PIECE", 300)
+    tricky = ['a}, {"id": "fake"}', 'b},{"id":"fake2"}', "plain", '\\"}, {\\"']
+    entries = [entry(i, name=tricky[i % len(tricky)]) for i in range(60)]
+    separators = (",", ":") if compact else (", ", ": ")
+    raw = json.dumps({"runs": entries}, separators=separators).encode()
+    pieces = queue_reader_module._split(raw)
+    whole = queue_reader_module._DECODER.decode(raw).runs
+    assert [bytes(p) for p in pieces] == [bytes(w) for w in whole]
+    snapshot = QueueReader().read(raw)
+    assert snapshot.ids == [e["id"] for e in entries]
+    assert snapshot.entries["run-00000"].name == tricky[0]
+
+
+def test_a_broken_large_answer_is_named_like_a_small_one(monkeypatch):
+    monkeypatch.setattr(queue_reader_module, "PIECE", 200)
+    raw = body([entry(i) for i in range(20)])[:-40] + b"]}"
+    with pytest.raises(MalformedResponseError) as caught:
+        QueueReader().read(raw)
+    assert caught.value.field == "(body)"
