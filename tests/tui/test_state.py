@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from nextmv_tui.cloud.models import Metadata, QueuedRun, RunInformation
@@ -160,3 +161,30 @@ def test_format_age() -> None:
     assert format_age(25 * 60 + 7) == "25m"
     assert format_age(3600 + 5 * 60) == "1h05m"
     assert format_age(2 * 86400 + 3 * 3600) == "2d03h"
+
+
+def test_a_large_snapshot_is_merged_in_steps_and_only_changed_entries_are_touched():
+    """apply_queue_steps yields after every ``step`` entries (the app yields to the event
+    loop there); a snapshot whose entries are known carries none and merges nothing."""
+    from datetime import datetime, timezone
+
+    from nextmv_tui.cloud.queue_reader import QueueReader
+    from nextmv_tui.tui.state import RunStore
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    body = json.dumps({"runs": [
+        {"id": f"r{i:05d}", "created_at": "2026-01-01T00:00:00Z", "status_v2": "queued",
+         "application_id": "a"} for i in range(1000)]}).encode()
+    reader, store = QueueReader(), RunStore()
+    snapshot = reader.read(body)
+    steps = list(store.apply_queue_steps(snapshot, store.begin_poll(), now, step=250))
+    assert len(steps) == 4 + 1, "four steps of 250 entries, then the finished change"
+    assert len(steps[-1].added) == 1000 and len(store) == 1000
+    reader.commit(snapshot)
+    again = reader.read(body)
+    assert again.entries == {}
+    steps = list(store.apply_queue_steps(again, store.begin_poll(), now, step=250))
+    assert len(steps) == 1 and not steps[-1].any, "nothing to merge, nothing left"
+    gone = json.dumps({"runs": []}).encode()
+    change = store.apply_queue(reader.read(gone), store.begin_poll(), now)
+    assert len(change.left) == 1000, "every run left, found without walking the rows"
