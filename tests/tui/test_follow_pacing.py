@@ -14,35 +14,32 @@ def follower() -> RunFollow:
     return RunFollow("run-1", "app", schedule=PollSchedule(SCHEDULE, rng=lambda: 0.0))
 
 
-def test_information_waits_while_the_log_progresses():
+def follow_for(seconds: float, progressed: bool) -> tuple[RunFollow, int, int, float]:
+    """(follower, information polls, log polls, end time) of a run followed ``seconds``."""
     follow = follower()
     follow.info_fetched(RunStatus.RUNNING, 0.0)
-    assert follow.info_due <= 5.0, "the SDK's schedule, capped at 5 s"
-    now, info_polls = 0.0, 0
-    while now < 60.0:
+    now, info_polls, log_polls = 0.0, 0, 0
+    while now < seconds:
         plan = follow.plan(now)
         if plan.info:
             info_polls += 1
             follow.info_fetched(RunStatus.RUNNING, now)
         if plan.logs:
-            follow.logs_fetched("t", 1.0, now, progressed=True)
+            log_polls += 1
+            follow.logs_fetched("t", 1.0, now, progressed=progressed)
         now += follow.next_in(now) or MIN_LOG_WAIT
+    return follow, info_polls, log_polls, now
+
+
+def test_information_waits_while_the_log_progresses():
+    assert follower().schedule.delay_after(1) <= 5.0, "the SDK's schedule, capped at 5 s"
+    follow, info_polls, log_polls, now = follow_for(60.0, progressed=True)
     assert info_polls <= 60 / LOG_PROGRESS_INFO + 1
-    assert follow.logs_due - now <= 1.0, "the log keeps the server's pace"
+    assert log_polls >= 55 and follow.logs_due - now <= 1.0, "the log keeps the server's pace"
 
 
 def test_information_follows_the_schedule_when_the_log_is_silent():
-    follow = follower()
-    follow.info_fetched(RunStatus.RUNNING, 0.0)
-    now, info_polls = 0.0, 0
-    while now < 60.0:
-        plan = follow.plan(now)
-        if plan.info:
-            info_polls += 1
-            follow.info_fetched(RunStatus.RUNNING, now)
-        if plan.logs:
-            follow.logs_fetched("t", 1.0, now, progressed=False)
-        now += follow.next_in(now) or MIN_LOG_WAIT
+    _, info_polls, _, _ = follow_for(60.0, progressed=False)
     assert info_polls >= 60 / 5.0 - 1, "no lines: nothing tells the status but metadata"
 
 
