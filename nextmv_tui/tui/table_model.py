@@ -121,12 +121,18 @@ class TableModel:
                 keys[run_id] = new
         return moved
 
-    def rebuild(self, rows: Collection[RunRow]) -> None:
-        """Every row again (a new sort, direction or filter): one sort, widths recomputed."""
-        self.widths = [0] * len(self.widths)
+    def rebuild(self, rows: Collection[RunRow], widths_of: TableModel | None = None) -> None:
+        """Every row again (a new sort, direction or filter): one sort. Widths are measured
+        again, or carried over from ``widths_of`` (the model this one replaces: only runs it
+        never measured are measured, so a new sort of 50,000 runs measures nothing)."""
+        if widths_of is not None:
+            self.widths = list(widths_of.widths)
+            self._measured = widths_of._measured
+        else:
+            self.widths = [0] * len(self.widths)
+            self._measured = {}
         self.widths_changed = True
         keys: dict[str, SortKey | Reversed] = {}
-        self._measured.clear()
         for row in rows:
             if self.shown(row):
                 keys[row.run_id] = self._key(row)

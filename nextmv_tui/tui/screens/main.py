@@ -439,7 +439,7 @@ class MainScreen(RunActions):
         """Pick (or unpick) the run under the cursor and move to the next row.
 
         The cursor, not the last highlight event, says which run: keys typed in a burst
-        arrive before the table's ``RowHighlighted`` messages."""
+        arrive before the table's ``Highlighted`` messages."""
         run_id = self.table.key_at_cursor()
         if run_id is None:
             return

@@ -224,11 +224,11 @@ class QueueTable(RowView):
     def clear(self) -> None:
         """Show nothing (another account): the next sync starts from scratch."""
         self._rows = {}
-        self._reorder(self._model.shown)
+        self._reorder(self._model.shown, keep_widths=False)
 
-    def _reorder(self, shown: Callable[[RunRow], bool]) -> None:
-        self._model = self._new_model(shown)
-        self._model.rebuild(self._rows.values())
+    def _reorder(self, shown: Callable[[RunRow], bool], keep_widths: bool = True) -> None:
+        old, self._model = self._model, self._new_model(shown)
+        self._model.rebuild(self._rows.values(), old if keep_widths else None)
         self._pending.clear()
         self.set_order(self._model)
         self._keep_cursor()
