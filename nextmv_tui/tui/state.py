@@ -35,6 +35,8 @@ from nextmv_tui.tui.queueing import QueueIndex, timestamp
 
 HISTORY_LIMIT = 500
 BULK = 1000
+COUNT_ORDER = ("running", "queued", "finishing", "succeeded", "failed", "canceled", "none",
+               "unknown", "gone")
 """More runs added at once than this (and than are known): positions rebuilt, not filed."""
 
 
@@ -192,7 +194,9 @@ class RunStore:
         self._picked: dict[str, None] = {}
         self._fetching: set[str] = set()
         self._positions = QueueIndex()
-        self._counts: dict[str, int] | None = None
+        self._words: dict[str, str] = {}
+        """Each run's status word as counted (``counts``)."""
+        self._word_counts: Counter[str] = Counter()
         self._listed: AbstractSet[str] = frozenset()
         """Run IDs of the last queue snapshot applied."""
         self._unlisted: set[str] = set()
@@ -206,16 +210,30 @@ class RunStore:
             row = self.rows.get(run_id)
             if row is not None and not row.in_queue and not row.is_final:
                 self._unlisted.add(run_id)  # may turn out to have left the queue
-        if change.any:
-            self._counts = None
-            index, rows = self._positions, self.rows
-            if len(change.added) > BULK and len(change.added) > len(index):
-                index.rebuild(rows.values())  # e.g. the first 50,000: one sort per class
-                return change
-            for ids in (change.added, change.changed, change.removed):
-                for run_id in ids:
-                    index.update(rows.get(run_id), run_id)
+        if not change.any:
+            return change
+        index, rows = self._positions, self.rows
+        if len(change.added) > BULK and len(change.added) > len(index):
+            index.rebuild(rows.values())  # e.g. the first 50,000: one sort per class
+            self._count_all()
+            return change
+        words, counts = self._words, self._word_counts
+        for ids in (change.added, change.changed, change.removed):
+            for run_id in ids:
+                row = rows.get(run_id)
+                index.update(row, run_id)
+                word = row.status_word if row is not None else None
+                old = words.pop(run_id, None)
+                if old is not None:
+                    counts[old] -= 1
+                if word is not None:
+                    words[run_id] = word
+                    counts[word] += 1
         return change
+
+    def _count_all(self) -> None:
+        self._words = {run_id: row.status_word for run_id, row in self.rows.items()}
+        self._word_counts = Counter(self._words.values())
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -659,7 +677,7 @@ class RunStore:
         self._fetching.clear()
         self._picked.clear()
         self._positions = QueueIndex()
-        self._counts = None
+        self._words, self._word_counts = {}, Counter()
         self._listed, self._unlisted = frozenset(), set()
         self._epoch = self._token
 
@@ -670,17 +688,10 @@ class RunStore:
     # --- views ------------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        """Runs per status word, in a stable display order, zero counts omitted (counted
-        again only after a change)."""
-        if self._counts is None:
-            order = ("running", "queued", "finishing", "succeeded", "failed", "canceled",
-                     "none", "unknown", "gone")
-            raw = Counter(
-                "gone" if row.gone else "finishing" if row.left_queue else row.status.value
-                for row in self.rows.values()
-            )
-            self._counts = {word: raw[word] for word in order if raw.get(word)}
-        return dict(self._counts)
+        """Runs per status word, in a stable display order, zero counts omitted (kept run
+        by run in ``_touched``)."""
+        raw = self._word_counts
+        return {word: raw[word] for word in COUNT_ORDER if raw.get(word)}
 
     @property
     def positions(self) -> Mapping[str, int]:

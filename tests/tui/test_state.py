@@ -188,3 +188,37 @@ def test_a_large_snapshot_is_merged_in_steps_and_only_changed_entries_are_touche
     gone = json.dumps({"runs": []}).encode()
     change = store.apply_queue(reader.read(gone), store.begin_poll(), now)
     assert len(change.left) == 1000, "every run left, found without walking the rows"
+
+
+def test_counts_kept_run_by_run_agree_with_a_recount():
+    from collections import Counter
+    from datetime import datetime, timezone
+
+    from nextmv_tui.cloud.queue_reader import QueueReader
+    from nextmv_tui.tui.state import COUNT_ORDER, RunStore
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def body(statuses: dict[int, str]) -> bytes:
+        return json.dumps({"runs": [
+            {"id": f"r{i:04d}", "created_at": "2026-01-01T00:00:00Z", "status_v2": status,
+             "application_id": "a"} for i, status in statuses.items()]}).encode()
+
+    def recount(store: RunStore) -> dict[str, int]:
+        raw = Counter(row.status_word for row in store.rows.values())
+        return {word: raw[word] for word in COUNT_ORDER if raw.get(word)}
+
+    reader, store = QueueReader(), RunStore()
+    rounds = [{i: "queued" for i in range(1500)},
+              {i: ("running" if i % 3 else "queued") for i in range(1200)},
+              {i: "running" for i in range(0, 1200, 2)}]
+    for statuses in rounds:
+        snapshot = reader.read(body(statuses))
+        store.apply_queue(snapshot, store.begin_poll(), now)
+        reader.commit(snapshot)
+        assert store.counts() == recount(store)
+    store.set_canceled("r0000", now)
+    store.add_submitted("new-1", "a", "n", now)
+    assert store.counts() == recount(store)
+    store.reset()
+    assert store.counts() == {}
