@@ -123,8 +123,9 @@ class TableModel:
 
     def rebuild(self, rows: Collection[RunRow], widths_of: TableModel | None = None) -> None:
         """Every row again (a new sort, direction or filter): one sort. Widths are measured
-        again, or carried over from ``widths_of`` (the model this one replaces: only runs it
-        never measured are measured, so a new sort of 50,000 runs measures nothing)."""
+        again (a new filter), or carried over from ``widths_of`` (the model this one
+        replaces, on a new sort: only runs it never measured are measured, so sorting
+        50,000 runs measures nothing)."""
         if widths_of is not None:
             self.widths = list(widths_of.widths)
             self._measured = widths_of._measured

@@ -218,8 +218,9 @@ class QueueTable(RowView):
         self._reorder(self._model.shown)
 
     def set_filter(self, shown: Callable[[RunRow], bool] | None) -> None:
-        """Show only the rows ``shown`` accepts (None: every row); re-sorts at once."""
-        self._reorder(shown or _always)
+        """Show only the rows ``shown`` accepts (None: every row); re-sorts at once and
+        sizes the columns to the rows shown."""
+        self._reorder(shown or _always, keep_widths=False)
 
     def clear(self) -> None:
         """Show nothing (another account): the next sync starts from scratch."""
