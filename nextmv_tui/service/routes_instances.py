@@ -15,16 +15,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import RootModel
 
 from nextmv_tui.cloud.catalog import (
     Instance,
     InstanceConfiguration,
+    InstanceList,
     LocalExtension,
     OptionSchema,
     format_default,
 )
 from nextmv_tui.service import wire
 from nextmv_tui.service.deps import ApplicationDep, ServiceDep
+from nextmv_tui.service.openapi import answers
 from nextmv_tui.service.settings import DEFAULT_CLASS
 
 DEFAULT_INSTANCE = "latest"
@@ -32,7 +35,11 @@ DEFAULT_INSTANCE = "latest"
 router = APIRouter()
 
 
-@router.get("/v1/applications/{app_id}/instances")
+class InstancesAnswer(RootModel[list[Instance] | InstanceList]):
+    """A bare list, or with ``pagereturn=true`` a page of ``items`` (as Cloud answers)."""
+
+
+@router.get("/v1/applications/{app_id}/instances", responses=answers(InstancesAnswer, 400, 404))
 async def list_instances(
     app: ApplicationDep, service: ServiceDep, pagereturn: str | None = None
 ) -> Any:
