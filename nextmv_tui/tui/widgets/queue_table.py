@@ -331,8 +331,9 @@ class QueueTable(RowView):
         return CellContext(now, self._stale, self._positions)
 
     def render_header(self, width: int) -> Strip:
-        return Strip([Segment(_pad(self._label(key), size, BY_KEY[key].align))
-                      for key, size in self._shown.items()])
+        return Strip([segment for key, size in self._shown.items()
+                      for segment in _segments(_pad(self._label(key), size,
+                                                    BY_KEY[key].align), None)])
 
     def render_row(self, key: str, width: int) -> Strip:
         row = self._rows.get(key)
@@ -340,15 +341,15 @@ class QueueTable(RowView):
             return Strip.blank(width)
         ctx = self._cell_context()
         dim = self._dim if row.is_final or ctx.stale else None
-        segments = []
+        segments: list[Segment] = []
         for column_key, size in self._shown.items():
             column = BY_KEY[column_key]
             text = _pad(cell_text(column, row, ctx), size, column.align)
             if column_key == "status":
                 style = self._status_styles.get(row.status_word, Style())
-                segments.append(Segment(text, style + dim if dim else style))
+                segments.extend(_segments(text, style + dim if dim else style))
             else:
-                segments.append(Segment(text, dim))
+                segments.extend(_segments(text, dim))
         return Strip(segments)
 
     def get_cell(self, run_id: str, column_key: str) -> Text:
@@ -407,6 +408,14 @@ def _texts(row: RunRow) -> tuple[object, ...]:
     """What the measured columns show (a run whose values are unchanged is not measured)."""
     return (row.run_id, row.name, row.app_id, row.objective, row.batch_id, row.execution_class,
             row.user, row.instance_id, row.version_id)
+
+
+def _segments(text: str, style: Style | None) -> tuple[Segment, ...]:
+    """A padded cell as two segments, its leading blanks apart: an SVG screenshot draws a
+    text element's leading blanks as nothing, which would shift right-aligned values left."""
+    body = text.lstrip(" ")
+    lead = len(text) - len(body)
+    return (Segment(text[:lead], style), Segment(body, style)) if lead else (Segment(text, style),)
 
 
 def _pad(value: str, width: int, align: str) -> str:
