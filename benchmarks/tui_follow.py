@@ -8,8 +8,9 @@ In every repetition the synthetic API starts one run that is ``running`` for exa
 final; ``fakeapi.py --follow``). Watching it, side by side in the same window:
 
 - the real ``nextmv-tui`` on a 160x45 pty (the run is the only one in the queue, so it is
-  selected and its detail pane follows it): "seen" is the first screen showing
-  ``succeeded``;
+  selected and its detail pane follows it): "seen" is the first screen whose line with the
+  run's ID says ``succeeded`` (the run's own table row: since the run history, other lines
+  such as the summary's counts say ``succeeded`` from the start);
 - the SDK (``nextmv`` 1.13): ``Application.run_result_with_polling(run_id)`` with its
   default polling options: "seen" is when it returns.
 
@@ -52,8 +53,9 @@ def one_run(api: FakeApi, seconds: float) -> dict[str, tuple[float, int]]:
     sdk = subprocess.Popen([sys.executable, "-c", SDK, api.endpoint, api.api_key, FOLLOWED],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        seen = app.wait_for(lambda s: any("succeeded" in line for line in s.display),
-                            seconds + 120, "the run shown as succeeded")
+        seen = app.wait_for(
+            lambda s: any(FOLLOWED in line and "succeeded" in line for line in s.display),
+            seconds + 120, "the run's row shown as succeeded")
         app.drain(3.0)
         assert sdk.stdout is not None
         sdk_seen = float(sdk.stdout.readline() or "nan")

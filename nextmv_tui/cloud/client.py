@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -69,6 +69,9 @@ from nextmv_tui.cloud.models import (
 from nextmv_tui.cloud.packaging import PackagedInput, TextCheck
 from nextmv_tui.cloud.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 from nextmv_tui.cloud.status import RunStatus
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.queue_reader import QueueReader, QueueSnapshot
 
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes_sent, total_bytes) during uploads and downloads."""
@@ -137,6 +140,14 @@ class NextmvClient:
 
     async def account_queue(self) -> list[QueuedRun]:
         return (await self._get_model("v1/account/queue", QueueResponse)).runs
+
+    async def account_queue_snapshot(self, reader: QueueReader) -> QueueSnapshot:
+        """The queue read by ``reader`` on a thread: only entries that changed since its
+        last committed snapshot are parsed (``cloud/queue_reader.py``), and none of the
+        parsing runs on the event loop."""
+        label = _label("GET", "v1/account/queue")
+        response = await self._send(_Call("GET", self._url("v1/account/queue"), label))
+        return await asyncio.to_thread(reader.read, response.content, label)
 
     async def run_information(self, app_id: str, run_id: str) -> RunInformation:
         return await self._get_model(f"{_run_path(app_id, run_id)}/metadata", RunInformation)

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from nextmv_tui.cloud.errors import ConfigError
 
 DEFAULT_ENDPOINT = "https://api.cloud.nextmv.io"
@@ -163,6 +161,8 @@ def _file_section(path: Path, profile: str | None) -> tuple[Mapping[str, Any], s
 
 
 def _load_file(path: Path) -> Mapping[str, Any]:
+    import yaml  # only when there is a file: launch with flags or env pays nothing for it
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -62,7 +62,7 @@ OutputType = Literal["json", "text", "csv-archive", "multi-file"]
 class WireModel(BaseModel):
     """Base: ignore unknown fields, accept field names or aliases, dump by alias."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         """JSON-ready dict as the server sends it (None values dropped)."""

@@ -10,6 +10,8 @@ snapshots, final states) and hand each change to the main screen.
 from __future__ import annotations
 
 import asyncio
+import gc
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
@@ -17,6 +19,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 
 from nextmv_tui.cloud.errors import NotFoundError, RequestTimeoutError
+from nextmv_tui.cloud.queue_reader import QueueReader
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.tui import actions, loop_probe
 from nextmv_tui.tui.connection import classify
@@ -35,7 +38,7 @@ from nextmv_tui.tui.screens.main import MainScreen
 from nextmv_tui.tui.screens.palette import SafePaletteApp
 from nextmv_tui.tui.session import SessionMixin
 from nextmv_tui.tui.settings import BLUR_FACTOR, BLUR_MIN_REFRESH, Settings, next_refresh
-from nextmv_tui.tui.state import RunStore
+from nextmv_tui.tui.state import Change, RunStore
 from nextmv_tui.tui.timers import PollTimer
 
 if TYPE_CHECKING:
@@ -44,6 +47,10 @@ if TYPE_CHECKING:
 MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_retry_after=5.0)
 """One quick retry per request; the poll loop does the long backoff itself, visibly."""
 PREFETCH_WAIT = 3.0
+APPLY_SLICE = 250
+FREEZE_AFTER = 1000
+"""Runs added at once after which the live objects are frozen (``settle_memory``)."""
+"""Queue entries merged per slice of a large snapshot (a few milliseconds each)."""
 
 
 class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
@@ -64,6 +71,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         self._first_config = settings.config
         self._client: NextmvClient | None = None
         self.store = RunStore(bounds=bounds_of(settings.history))
+        self.queue_reader = QueueReader()
         self.history = HistoryLink(settings.history, settings.monotonic)
         self.keymap: dict[str, str] = {}
         self.queue = self._new_queue_poller()
@@ -128,15 +136,17 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
     @work(group="queue", exit_on_error=False, name="queue poll")
     async def _fetch_queue(self, token: int) -> None:
         prefetch, self.settings.prefetch = self.settings.prefetch, None
-        early = await prefetch.queue(PREFETCH_WAIT) if prefetch is not None else None
+        reader = self.queue_reader
+        early = await prefetch.queue(PREFETCH_WAIT, reader) if prefetch is not None else None
         if early is not None:
             self.post_message(QueueLoaded(early, token))
             return
         deadline = self.settings.request_timeout * MONITOR_RETRY.max_attempts + 3.0
         try:
             # The client has per-request timeouts; this bounds the whole call (retries
-            # included) so a stalled server can never freeze the poll loop.
-            runs = await asyncio.wait_for(self.client.account_queue(), deadline)
+            # included) so a stalled server can never freeze the poll loop. The answer is
+            # parsed on a thread, only the entries that changed (cloud/queue_reader.py).
+            runs = await asyncio.wait_for(self.client.account_queue_snapshot(reader), deadline)
         except asyncio.TimeoutError:
             endpoint = self.settings.endpoint
             error = RequestTimeoutError(
@@ -153,11 +163,41 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
     def _queue_loaded(self, message: QueueLoaded) -> None:
         if not self.store.is_current(message.token):
             return  # polled before a profile switch: another endpoint's runs
+        if len(message.snapshot.entries) <= APPLY_SLICE:
+            now = self.settings.clock()
+            self._queue_applied(message, self.store.apply_queue(message.snapshot,
+                                                                message.token, now), now)
+        else:
+            self.run_worker(self._apply_in_slices(message), group="queue-apply",
+                            exit_on_error=False, name="queue apply")
+
+    async def _apply_in_slices(self, message: QueueLoaded) -> None:
+        """A large snapshot (the first 50,000 runs, a mass change) merged ``APPLY_SLICE``
+        entries at a time, yielding to the event loop in between so keys are answered. It
+        runs on the loop (not a thread): the store has one writer at a time. The poll is
+        reported done only at the end, so no newer snapshot can start meanwhile."""
         now = self.settings.clock()
+        steps = self.store.apply_queue_steps(message.snapshot, message.token, now,
+                                             step=APPLY_SLICE)
+        change = Change()
+        try:
+            for partial in steps:
+                change = partial  # the same Change, complete after the last step
+                if not self.store.is_current(message.token):
+                    return  # the profile was switched meanwhile: drop the rest
+                await asyncio.sleep(0)
+        except Exception as exc:  # a failed merge is a failed poll (the loop goes on)
+            self.post_message(QueueFailed(exc, message.token))
+            return
+        self._queue_applied(message, change, now)
+
+    def _queue_applied(self, message: QueueLoaded, change: Change, now: datetime) -> None:
         self._decide(self.queue.poll_succeeded())
         self.main.problem, self.main.as_of = "", now
-        change = self.store.apply_queue(message.runs, message.token, now)
+        self.queue_reader.commit(message.snapshot)  # applied: the next poll compares with it
+        self.queue_reader.forget(change.reparse)
         self.main.apply_change(change)
+        settle_memory(change)
         self._fetch_finals()
         self.main.show_connection()
         self.history.queue_changed(change, self.store)  # list those applications now
@@ -232,6 +272,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         change = self.history.handle(message.event, self.store, self.settings.clock())
         if change is not None:
             self.main.apply_change(change)
+            settle_memory(change)
         self.main.show_connection()
 
     # --- refresh controls: the queue's poller and the detail pane's ------------------------
@@ -275,6 +316,16 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
 def _import_dialogs() -> None:
     import nextmv_tui.tui.screens.confirm_cancel
     import nextmv_tui.tui.screens.submit  # noqa: F401
+
+
+def settle_memory(change: Change) -> None:
+    """After many runs arrived at once, move what is alive into the collector's permanent
+    generation (``gc.freeze``): the rows live for the session, and a full collection walking
+    50,000 of them blocked the event loop 150-230 ms at a time (measured: gc callbacks in
+    ``benchmarks/tui_refresh.py`` runs). Rows hold no reference cycles, so freed rows are
+    still reclaimed by reference counting."""
+    if len(change.added) >= FREEZE_AFTER:
+        gc.freeze()
 
 
 def make_app(settings: Settings) -> NextmvTuiApp:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from nextmv_tui.tui.actions import ACTIONS, BY_ID, keys_of
 
 _KEY = re.compile(r"^[A-Za-z0-9_+\-]+$|^[^\s,]$")
@@ -39,6 +37,8 @@ def default_keymap_path() -> Path:
 
 def load_keymap(path: Path) -> dict[str, str]:
     """``{action id: "key,key"}`` from ``path``; {} when the file does not exist."""
+    import yaml  # only when there is a keymap: most launches have none
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

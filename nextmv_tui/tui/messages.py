@@ -13,15 +13,19 @@ from typing import Any
 from textual.message import Message
 
 from nextmv_tui.cloud.history_fetch import HistoryEvent
-from nextmv_tui.cloud.models import QueuedRun, RunInformation
+from nextmv_tui.cloud.models import RunInformation
+from nextmv_tui.cloud.queue_reader import QueueSnapshot
+from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.forms import SubmitForm
 
 
 @dataclass
 class QueueLoaded(Message):
-    """A queue poll answered. ``token`` orders polls against session-submitted runs."""
+    """A queue poll answered. ``token`` orders polls against session-submitted runs;
+    ``snapshot`` holds every run ID and the entries that changed since the reader's last
+    committed snapshot (``cloud/queue_reader.py``)."""
 
-    runs: list[QueuedRun]
+    snapshot: QueueSnapshot
     token: int
 
 
@@ -59,6 +63,8 @@ class DetailFetched(Message):
     reset: bool = False
     log_token: str | None = None
     next_log_in: float | None = None
+    log_status: RunStatus | None = None
+    """The status the live log's answer carried (it is final before the queue knows)."""
     output: tuple[str, bool] | None = None
     statistics: dict[str, Any] | None = None
     """The output's ``statistics`` (final poll): where Cloud apps report them, series and all;

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from nextmv_tui.cloud.models import QueuedRun
+    from nextmv_tui.cloud.queue_reader import QueueReader, QueueSnapshot
 
 PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
@@ -79,17 +79,18 @@ class QueuePrefetch:
         except Exception:  # optimisation only: the app falls back to its client
             self._result = None
 
-    async def queue(self, timeout: float) -> list[QueuedRun] | None:
-        """The queue it read, if it answered well within ``timeout`` s; else None (the app
-        then polls through its client)."""
-        from nextmv_tui.cloud.models import QueueResponse
+    async def queue(self, timeout: float, reader: QueueReader) -> QueueSnapshot | None:
+        """The queue it read (parsed by ``reader`` on a thread, like every poll's), if it
+        answered well within ``timeout`` s; else None (the app then polls through its
+        client)."""
+        from nextmv_tui.cloud.errors import MalformedResponseError
 
         answer = await asyncio.to_thread(self.wait, timeout)
         if answer is None or answer[0] != 200:
             return None
         try:
-            return QueueResponse.model_validate_json(answer[1]).runs
-        except ValueError:
+            return await asyncio.to_thread(reader.read, answer[1])
+        except MalformedResponseError:
             return None
 
     def wait(self, timeout: float) -> tuple[int, bytes] | None:

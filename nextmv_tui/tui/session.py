@@ -33,6 +33,7 @@ from nextmv_tui.tui.timers import PollTimer
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.client import NextmvClient
+    from nextmv_tui.cloud.queue_reader import QueueReader
     from nextmv_tui.tui.history_link import HistoryLink
     from nextmv_tui.tui.screens.main import MainScreen
     from nextmv_tui.tui.screens.profiles import ProfileChoice
@@ -47,6 +48,7 @@ class SessionMixin(App[int]):
     settings: Settings
     main: MainScreen
     store: RunStore
+    queue_reader: QueueReader
     queue: Poller
     _client: NextmvClient | None
     _queue_timer: PollTimer
@@ -96,6 +98,7 @@ class SessionMixin(App[int]):
         self.settings.prefetch = None
         self.settings.demo = False
         self.store.reset()
+        self.queue_reader.reset()
         self.queue = self._new_queue_poller()
         self._queue_timer = PollTimer(self, self.queue, self._start_poll, "queue poll")
         self.main.reconnected(self.queue)

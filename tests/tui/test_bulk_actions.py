@@ -38,7 +38,7 @@ async def test_pick_three_cancel_in_one_confirmation_one_fails_by_name(
         app = app_for(service)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_until(pilot, lambda: all(app.main.table.has_run(i) for i in ids), 15)
-            order = [row.key.value for row in app.main.table.ordered_rows]
+            order = app.main.table.shown_ids()
             app.main.select_run(order[0])
             for _ in range(3):  # a burst: all three before any row highlight is handled
                 app._driver.send_message(events.Key("space", " "))
@@ -73,7 +73,7 @@ async def test_copy_ids_of_picked_runs_and_escape_unpicks(make_inprocess_service
         app = app_for(service)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await wait_until(pilot, lambda: all(app.main.table.has_run(i) for i in ids), 15)
-            order = [row.key.value for row in app.main.table.ordered_rows]
+            order = app.main.table.shown_ids()
             app.main.select_run(order[0])
             await pilot.press("space", "down", "space")
             await pilot.press("y")
@@ -128,7 +128,7 @@ async def test_keys_in_a_burst_act_on_the_run_under_the_cursor(make_inprocess_se
         app = app_for(service)
         async with app.run_test(size=SIZE) as pilot:
             await wait_until(pilot, lambda: all(app.main.table.has_run(i) for i in ids), 15)
-            order = [row.key.value for row in app.main.table.ordered_rows]
+            order = app.main.table.shown_ids()
             app.main.select_run(order[0])
             await pilot.pause()
             for key, char in (("down", None), ("c", "c")):

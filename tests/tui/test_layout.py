@@ -12,7 +12,6 @@ import httpx
 import pytest
 from rich.text import Text
 from textual import events
-from textual.widgets.data_table import ColumnKey
 
 from nextmv_tui.tui.app import NextmvTuiApp
 from tests.tui.conftest import wait_until
@@ -26,7 +25,7 @@ def toasts(app: NextmvTuiApp) -> list[str]:
 
 
 def header_label(app: NextmvTuiApp, key: str) -> str:
-    return app.main.table.columns[ColumnKey(key)].label.plain
+    return app.main.table.header_label(key)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -170,12 +169,12 @@ async def test_sorting_speaks_the_users_words_with_an_arrow_on_the_header() -> N
         assert header_label(app, "created") == "Created ↑"
         assert header_label(app, "status") == "Status"
         assert app.main.table.key_at_cursor() == "run-8p0a2s4d", "selection kept"
-        order = [row.key.value for row in app.main.table.ordered_rows]
+        order = app.main.table.shown_ids()
         assert order[0] == "run-5y1u3i9o" and order[-1] == "run-9i0j1k2l", order
         await pilot.press("O")
         await wait_until(pilot, lambda: "sort newest first ↓" in summary(), 5)
         assert header_label(app, "created") == "Created ↓"
-        assert [row.key.value for row in app.main.table.ordered_rows] == order[::-1]
+        assert app.main.table.shown_ids() == order[::-1]
         for label in ("next to run", "longest first", "objective", "application",
                       "active first"):
             await pilot.press("o")

@@ -54,7 +54,7 @@ def shown(app: NextmvTuiApp) -> dict[str, tuple[str, str, str]]:
         run_id: (table_cell(app, run_id, "status").split()[-1],
                  table_cell(app, run_id, "objective").strip(),
                  table_cell(app, run_id, "duration").strip())
-        for run_id in app.main.table._rendered
+        for run_id in app.main.table.shown_ids()
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 from nextmv_tui.cloud.models import Metadata, QueuedRun, RunInformation
@@ -160,3 +161,64 @@ def test_format_age() -> None:
     assert format_age(25 * 60 + 7) == "25m"
     assert format_age(3600 + 5 * 60) == "1h05m"
     assert format_age(2 * 86400 + 3 * 3600) == "2d03h"
+
+
+def test_a_large_snapshot_is_merged_in_steps_and_only_changed_entries_are_touched():
+    """apply_queue_steps yields after every ``step`` entries (the app yields to the event
+    loop there); a snapshot whose entries are known carries none and merges nothing."""
+    from datetime import datetime, timezone
+
+    from nextmv_tui.cloud.queue_reader import QueueReader
+    from nextmv_tui.tui.state import RunStore
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    body = json.dumps({"runs": [
+        {"id": f"r{i:05d}", "created_at": "2026-01-01T00:00:00Z", "status_v2": "queued",
+         "application_id": "a"} for i in range(1000)]}).encode()
+    reader, store = QueueReader(), RunStore()
+    snapshot = reader.read(body)
+    steps = list(store.apply_queue_steps(snapshot, store.begin_poll(), now, step=250))
+    assert len(steps) == 4 + 1, "four steps of 250 entries, then the finished change"
+    assert len(steps[-1].added) == 1000 and len(store) == 1000
+    reader.commit(snapshot)
+    again = reader.read(body)
+    assert again.entries == {}
+    steps = list(store.apply_queue_steps(again, store.begin_poll(), now, step=250))
+    assert len(steps) == 1 and not steps[-1].any, "nothing to merge, nothing left"
+    gone = json.dumps({"runs": []}).encode()
+    change = store.apply_queue(reader.read(gone), store.begin_poll(), now)
+    assert len(change.left) == 1000, "every run left, found without walking the rows"
+
+
+def test_counts_kept_run_by_run_agree_with_a_recount():
+    from collections import Counter
+    from datetime import datetime, timezone
+
+    from nextmv_tui.cloud.queue_reader import QueueReader
+    from nextmv_tui.tui.state import COUNT_ORDER, RunStore
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def body(statuses: dict[int, str]) -> bytes:
+        return json.dumps({"runs": [
+            {"id": f"r{i:04d}", "created_at": "2026-01-01T00:00:00Z", "status_v2": status,
+             "application_id": "a"} for i, status in statuses.items()]}).encode()
+
+    def recount(store: RunStore) -> dict[str, int]:
+        raw = Counter(row.status_word for row in store.rows.values())
+        return {word: raw[word] for word in COUNT_ORDER if raw.get(word)}
+
+    reader, store = QueueReader(), RunStore()
+    rounds = [{i: "queued" for i in range(1500)},
+              {i: ("running" if i % 3 else "queued") for i in range(1200)},
+              {i: "running" for i in range(0, 1200, 2)}]
+    for statuses in rounds:
+        snapshot = reader.read(body(statuses))
+        store.apply_queue(snapshot, store.begin_poll(), now)
+        reader.commit(snapshot)
+        assert store.counts() == recount(store)
+    store.set_canceled("r0000", now)
+    store.add_submitted("new-1", "a", "n", now)
+    assert store.counts() == recount(store)
+    store.reset()
+    assert store.counts() == {}

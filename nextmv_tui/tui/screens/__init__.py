@@ -1,15 +1,6 @@
-"""Modal screens of the monitor: submit, confirm cancel, help, save output, jump."""
+"""Screens of the monitor: the main screen and its modals (submit, confirm cancel, help, save
+output, jump).
 
-from nextmv_tui.tui.screens.confirm_cancel import ConfirmCancelScreen
-from nextmv_tui.tui.screens.help import HelpScreen
-from nextmv_tui.tui.screens.jump import JumpScreen
-from nextmv_tui.tui.screens.save_output import SaveOutputScreen
-from nextmv_tui.tui.screens.submit import SubmitScreen
-
-__all__ = [
-    "ConfirmCancelScreen",
-    "HelpScreen",
-    "JumpScreen",
-    "SaveOutputScreen",
-    "SubmitScreen",
-]
+Nothing is imported here: importing ``screens.main`` at launch must not pull the modals in
+(the submit dialog imports the HTTP client, httpx and its TLS setup, which the first paint
+does not need; each modal is imported where it is opened)."""

@@ -47,7 +47,7 @@ class FindActions(Screen[None]):
         self._clone_dirs: set[Path] = set()
 
     def apply_change(
-        self, change: Change, *, force_sort: bool = False, select: str | None = None
+        self, change: Change, *, select: str | None = None
     ) -> None:
         raise NotImplementedError
 

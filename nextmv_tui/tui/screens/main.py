@@ -5,7 +5,7 @@ save, clone, mark, jump) come from ``RunActions`` (``screens/run_actions.py``).
 The screen is handed what it needs (settings, store, client, queue poller, keymap) by the
 app, which owns them and feeds it store changes (``apply_change``) and connection news
 (``show_connection``). The selection is a run ID, re-applied after every table change
-because DataTable moves its cursor by row index; with the cursor on the top row, new rows
+because the table's cursor is a row index; with the cursor on the top row, new rows
 above are followed there (like ``tail -f``), otherwise the summary says how many new or
 active runs are above the view.
 
@@ -24,7 +24,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from nextmv_tui.tui import actions
 from nextmv_tui.tui.batches import batch_progress, parse_filter
@@ -41,6 +41,7 @@ from nextmv_tui.tui.widgets.filter_bar import FilterBar
 from nextmv_tui.tui.widgets.key_bar import KeyBar, KeyEntry
 from nextmv_tui.tui.widgets.queue_table import QueueTable
 from nextmv_tui.tui.widgets.queue_trend import QueueTrend
+from nextmv_tui.tui.widgets.row_view import RowView
 from nextmv_tui.tui.widgets.run_detail import RunDetail
 from nextmv_tui.tui.widgets.status_bar import (
     HeaderInfo,
@@ -99,6 +100,8 @@ class MainScreen(RunActions):
         self._youngest_age = 0.0
         self._bindings_state: tuple[bool | None, ...] = ()
         self._new_above: set[str] = set()
+        self._after_sync: tuple[str | None, bool, set[str]] | None = None
+        """(anchor, follow the top, dirty) of changes waiting for a sliced sync to end."""
         self.header_info: HeaderInfo | None = None
 
     # --- layout -----------------------------------------------------------------------------
@@ -148,11 +151,6 @@ class MainScreen(RunActions):
     def on_resize(self, event: events.Resize) -> None:
         self.trend_view.display = event.size.width >= TREND_MIN_WIDTH
 
-    def _visible_rows(self) -> list[RunRow]:
-        if not self.filter_text.strip():
-            return list(self.store.rows.values())
-        return self.store.visible(self.filter_text)
-
     def _detail_extras(self, row: RunRow | None) -> DetailExtras:
         """Queue position and batch progress of the detail pane's run (from the store)."""
         if row is None:
@@ -160,9 +158,7 @@ class MainScreen(RunActions):
         position = self.store.positions.get(row.run_id)
         where = ""
         if position is not None:
-            waiting = sum(1 for r in self.store.rows.values()
-                          if r.execution_class == row.execution_class
-                          and r.run_id in self.store.positions)
+            waiting = self.store.waiting_in(row.execution_class)
             where = f"#{position} of {waiting} waiting in class {row.execution_class or '-'}"
         progress = batch_progress(self.store.rows.values(), row.batch_id) if row.batch_id else None
         return DetailExtras(where, progress.text() if progress else row.batch_id)
@@ -172,31 +168,59 @@ class MainScreen(RunActions):
         stale = self.queue.is_stale() and self.as_of is not None
         return self.as_of if stale and self.as_of is not None else self.settings.clock()
 
-    def apply_change(
-        self, change: Change, *, force_sort: bool = False, select: str | None = None
-    ) -> None:
-        """Push a store change to the table, keep the selection on its run, notify."""
+    def apply_change(self, change: Change, *, select: str | None = None) -> None:
+        """Push a store change to the table, keep the selection on its run, notify.
+
+        A large change is applied by the table in slices (``sync`` returns False): the
+        selection, the detail pane and the summary follow when it posts ``Synced``."""
         table = self.table
         anchor = select or table.key_at_cursor() or self.store.selected
-        anchor_index = table.cursor_row
-        follow_top = select is None and anchor_index == 0 and bool(change.added)
+        follow_top = select is None and table.cursor_row == 0 and bool(change.added)
         dirty = set(change.added) | set(change.changed)
         if dirty:
             self._youngest_age = 0.0  # new or changed rows may show seconds again
         self._new_above.update(change.added)
+        pending = self._after_sync
         with self.app.batch_update():
-            table.sync(self._visible_rows(), dirty, self._ages_now(), force_sort=force_sort,
-                       stale=self.queue.is_stale(), positions=self.store.positions)
-            selected = table.select_run(None if follow_top else anchor, anchor_index)
+            done = table.sync(self.store.rows, dirty | set(change.removed), self._ages_now(),
+                              stale=self.queue.is_stale(), positions=self.store.positions)
+            if done and pending is None:
+                self._restore_selection(anchor, follow_top, dirty, bool(change.removed))
+        if not done or pending is not None:
+            if pending is not None:
+                anchor = select or pending[0]
+                follow_top = follow_top or pending[1]
+                dirty |= pending[2]
+            self._after_sync = (anchor, follow_top, dirty)
+            if done:
+                self._synced()
+        for run_id in change.finished:
+            self.notify_finished(run_id)
+
+    @on(QueueTable.Synced)
+    def _synced(self) -> None:
+        pending, self._after_sync = self._after_sync, None
+        if pending is None or self.table.syncing:
+            self._after_sync = pending
+            return
+        anchor, follow_top, dirty = pending
+        # The cursor stayed on its run through the slices (or where the user moved it).
+        self._restore_selection(self.table.key_at_cursor() or anchor, follow_top, dirty, True)
+
+    def _restore_selection(
+        self, anchor: str | None, follow_top: bool, dirty: set[str], removed: bool
+    ) -> None:
+        table = self.table
+        with self.app.batch_update():
+            selected = (table.select_run(None, 0) if follow_top
+                        else table.select_run(anchor, table.cursor_row))
         self._set_selected(selected)
         if self.store.selected in dirty:
             self.detail.row_changed(self.store.get(self.store.selected))
-        if dirty or change.removed:
+        if dirty or removed:
             self._refresh_bindings_if_changed()
         self._update_summary()
         self._update_hints()
-        for run_id in change.finished:
-            self.notify_finished(run_id)
 
     def _set_selected(self, run_id: str | None) -> None:
         if run_id == self.store.selected and (run_id is None or self.detail.run_id == run_id):
@@ -223,22 +247,18 @@ class MainScreen(RunActions):
         if not self.store.matches(row, self.filter_text):
             self.filter_text = ""
             self.filter_bar.display = False
+            self.table.set_filter(None)
         self.apply_change(Change(), select=run_id)
         return self.store.selected == run_id
 
-    @on(DataTable.RowHighlighted, "#queue")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(RowView.Highlighted, "#queue")
+    def _row_highlighted(self, event: RowView.Highlighted) -> None:
         # The event may be stale (posted before a sync moved rows): trust the cursor.
         self._set_selected(self.table.key_at_cursor())
 
-    @on(DataTable.RowSelected, "#queue")
-    def _row_chosen(self, event: DataTable.RowSelected) -> None:
+    @on(RowView.Selected, "#queue")
+    def _row_chosen(self, event: RowView.Selected) -> None:
         self.action_zoom()  # enter on a row: its details over the whole screen, or back
-
-    @on(QueueTable.Restyled)
-    @on(QueueTable.ColumnsChanged)
-    def _resync(self) -> None:
-        self.apply_change(Change())  # theme or shown columns changed: the keyed sync redraws
 
     @on(DetailFetched)
     def _detail_fetched(self, message: DetailFetched) -> None:
@@ -317,6 +337,7 @@ class MainScreen(RunActions):
         self.form = None
         self.choices.clear()
         self.detail.forget()
+        self.table.clear()
         self.show_connection()
 
     def empty_text(self) -> str:
@@ -397,6 +418,9 @@ class MainScreen(RunActions):
     def _filter_changed(self, message: FilterBar.FilterChanged) -> None:
         if message.text != self.filter_text:
             self.filter_text = message.text
+            wanted = parse_filter(message.text)
+            matches = self.store.matches_filter
+            self.table.set_filter(None if wanted.empty else lambda row: matches(row, wanted))
             self.apply_change(Change())
 
     @on(FilterBar.Done)
@@ -415,7 +439,7 @@ class MainScreen(RunActions):
         """Pick (or unpick) the run under the cursor and move to the next row.
 
         The cursor, not the last highlight event, says which run: keys typed in a burst
-        arrive before the table's ``RowHighlighted`` messages."""
+        arrive before the table's ``Highlighted`` messages."""
         run_id = self.table.key_at_cursor()
         if run_id is None:
             return
@@ -433,16 +457,16 @@ class MainScreen(RunActions):
     def action_sort_reverse(self) -> None:
         self._resort(self.table.sort_id, not self.table.sort_reverse)
 
-    @on(DataTable.HeaderSelected, "#queue")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        mode = header_sort(event.column_key.value or "status")
+    @on(RowView.HeaderClicked, "#queue")
+    def _header_clicked(self, event: RowView.HeaderClicked) -> None:
+        mode = header_sort(self.table.column_at(event.x) or "status")
         table = self.table
         reverse = not table.sort_reverse if mode == table.sort_id else False
         self._resort(mode or DEFAULT_SORT, reverse)
 
     def _resort(self, mode: str, reverse: bool) -> None:
         self.table.set_sort(mode, reverse)
-        self.apply_change(Change(), force_sort=True)
+        self.apply_change(Change())
 
     # --- demo feeder (--demo) ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ live counters stop at the last good fetch and say "as of". Finished runs are cac
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -223,6 +224,11 @@ class RunDetail(Vertical):
                     self.post_message(DetailFailed(run_id, exc))
                     return
                 message.next_log_in = -1.0  # soft: the log is retried on the next poll
+        if info is None and message.log_status is not None and message.log_status.is_final:
+            # The log says the run ended: its information now, in this same poll (on a
+            # failure the schedule's next poll fetches it).
+            with contextlib.suppress(Exception):
+                info = message.info = await client.run_information(app_id, run_id)
         if info is not None and info.status.is_final:
             await self._read_final(message, info, plan)
         self.post_message(message)
@@ -233,13 +239,17 @@ class RunDetail(Vertical):
         message.reset = not plan.tailing
         message.log_token = live.next_page_token
         message.next_log_in = live.next_available_in_seconds
+        message.log_status = live.status_v2
 
     async def _read_final(self, message: DetailFetched, info: RunInformation, plan: Plan) -> None:
         """The rest of the log and the output preview (or why there is none)."""
         client = self._get_client()
         app_id = info.metadata.application_id or (self._follow.app_id if self._follow else "")
+        log_done = message.log_status is not None and message.log_status.is_final
         try:
-            if plan.tailing:
+            if log_done and plan.tailing:
+                pass  # this poll's live-log answer came after the end: it holds the rest
+            elif plan.tailing:
                 live = await client.live_logs(app_id, info.id, message.log_token or plan.since)
                 message.lines += [item.log for item in live.items]
             else:
@@ -287,7 +297,8 @@ class RunDetail(Vertical):
             self._info = _with_statistics(self._info, message.statistics)
         if message.next_log_in is not None:
             ok = message.next_log_in >= 0
-            follow.logs_fetched(message.log_token, message.next_log_in if ok else None, now)
+            follow.logs_fetched(message.log_token, message.next_log_in if ok else None, now,
+                                progressed=bool(message.lines))
         self._write_log(message.lines, message.reset)
         if message.output is not None:
             self._output = message.output
