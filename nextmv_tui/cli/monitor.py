@@ -14,7 +14,9 @@ if the clean shutdown cannot finish.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -203,6 +205,7 @@ def _run_app(
     )
     if args.history is not None:
         settings.history = args.history
+    _trust_the_terminal_size()  # before the app's console is made
     app = make_app(settings)
     _use_safe_driver(app, lifecycle)
     if lifecycle.exit_requested.is_set():
@@ -216,6 +219,17 @@ def _run_app(
     finally:
         lifecycle.detach()
     return app.return_code or 0
+
+
+def _trust_the_terminal_size() -> None:
+    """Rich (under Textual) takes COLUMNS/LINES over the terminal's real size, and Textual
+    only corrects it on the next SIGWINCH: an exported ``COLUMNS=80`` (some shells,
+    scripts, pytest-xdist) drew an 80-column monitor in a wider terminal. On a terminal,
+    the terminal is right."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if os.isatty(sys.__stdout__.fileno()):  # type: ignore[union-attr]
+            os.environ.pop("COLUMNS", None)
+            os.environ.pop("LINES", None)
 
 
 def _use_safe_driver(app: object, lifecycle: Lifecycle) -> None:

@@ -42,7 +42,10 @@ def wait_for(predicate: Callable[[], T | None], timeout: float, what: str) -> T:
 
 
 def monitor_env(home: Path, exit_log: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEXTMV_", "TEXTUAL"))}
+    # COLUMNS/LINES: pytest-xdist workers export 80x24, and Textual believes them over the
+    # pty's real size (140 columns here): the header then had no room for its title.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("NEXTMV_", "TEXTUAL")) and k not in ("COLUMNS", "LINES")}
     env.update(HOME=str(home), TERM="xterm-256color", NEXTMV_TUI_EXIT_LOG=str(exit_log),
                PYTHONUNBUFFERED="1")
     return env
@@ -71,6 +74,7 @@ class PtyMonitor:
         self._lock = threading.Lock()
         self._reading = threading.Event()
         self._reading.set()
+        self._idle = threading.Event()
         self._closed = False
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nextmv_tui", *args],
@@ -90,8 +94,10 @@ class PtyMonitor:
     def _read(self) -> None:
         while not self._closed:
             if not self._reading.is_set():
+                self._idle.set()  # no read in progress: the terminal is stalled from now on
                 self._reading.wait(0.05)
                 continue
+            self._idle.clear()
             try:
                 ready, _, _ = select.select([self.master], [], [], 0.05)
                 if not ready:
@@ -114,7 +120,10 @@ class PtyMonitor:
             self._check_alive(pattern)
             return re.search(pattern, self.text())
 
-        return wait_for(found, timeout, f"{pattern!r} on screen:\n{self.text()}")
+        try:
+            return wait_for(found, timeout, repr(pattern))
+        except AssertionError as error:  # the screen as it is now, not as it was at the start
+            raise AssertionError(f"{error} on screen:\n{self.text()}") from None
 
     def wait_started(self, timeout: float = 60.0) -> None:
         """The monitor is up: header drawn and the first queue answer in."""
@@ -146,8 +155,12 @@ class PtyMonitor:
         return time.monotonic()
 
     def stop_reading(self) -> None:
-        """Like a stalled terminal: nobody reads, so the monitor's writes end up blocking."""
+        """Like a stalled terminal: nobody reads, so the monitor's writes end up blocking.
+        Returns once the reader thread has finished the read it was in (which could
+        otherwise drain the terminal after a write was seen blocked)."""
         self._reading.clear()
+        wait_for(lambda: self._idle.is_set() or not self._reader.is_alive(), 10.0,
+                 "the pty reader to pause")
 
     def close_terminal(self) -> float:
         """Close the master (the terminal goes away); returns the monotonic time of it."""
