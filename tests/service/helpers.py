@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -105,6 +106,17 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+async def until(predicate: Callable[[], object], timeout: float = 15.0,
+                interval: float = 0.02, what: str = "") -> None:
+    """``wait_until`` for code on an event loop: other tasks run between the checks."""
+    timeout *= DEADLINE_SCALE
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        await asyncio.sleep(interval)
 
 
 def metadata(client: httpx.Client, app: str, run_id: str) -> dict[str, Any]:

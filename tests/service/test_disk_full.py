@@ -10,7 +10,6 @@ injects that fault into the real store and scheduler, in process.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import sqlite3
@@ -29,7 +28,7 @@ from nextmv_tui.service.scheduler import Scheduler
 from nextmv_tui.service.settings import ServiceSettings
 from nextmv_tui.service.store import RunRecord, Store
 from tests.conftest import LocalService
-from tests.service.helpers import CHATTER_APP, create_run, wait_status
+from tests.service.helpers import CHATTER_APP, create_run, until, wait_status
 
 CHATTER = "/v1/applications/chatter/runs"
 TMPFS_MIB = 24
@@ -198,33 +197,25 @@ async def test_unstorable_final_status_is_kept_and_written_once_space_is_back(
         store.full = True
         scheduler.dispatch()
         refused = store.refused
-        await _until(lambda: store.refused >= refused + 2)  # the dispatch retried, refused
+        await until(lambda: store.refused >= refused + 2)  # the dispatch retried, refused
         assert status("run-a") == "queued"
         store.full = False
-        await _until(lambda: status("run-a") == "succeeded")
+        await until(lambda: status("run-a") == "succeeded")
 
         # The final status cannot be written: kept, shown, and written once space is back.
         store.insert_run(_queued("run-b"))
         scheduler.dispatch()  # synchronous: run-b is marked running now ...
         store.full = True  # ... and the disk fills before its outcome is stored
-        await _until(lambda: "run-b" in scheduler.unsaved_ids)
+        await until(lambda: "run-b" in scheduler.unsaved_ids)
         record = store.get_run("run-b")
         assert record is not None and record.status == "running"
         assert scheduler.unsaved_final(record).status == "succeeded"  # what clients see
         refused = store.refused
-        await _until(lambda: store.refused >= refused + 2)  # retried while full, refused
+        await until(lambda: store.refused >= refused + 2)  # retried while full, refused
         assert status("run-b") == "running"  # still refused while the disk is full
         store.full = False
-        await _until(lambda: status("run-b") == "succeeded")
+        await until(lambda: status("run-b") == "succeeded")
         assert not scheduler.unsaved_ids
     finally:
         await scheduler.shutdown()
         store.close()
-
-
-async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)

@@ -12,8 +12,6 @@ import stat
 import subprocess
 import tarfile
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +19,9 @@ import pytest
 
 from nextmv_tui.service.executor import Execution, RunJob, RunOutcome, start_run, stop_stale_run
 from nextmv_tui.service.manifest import AppManifest, bundled_app_dir, load_manifest
-from tests.service.helpers import DEADLINE_SCALE
+from tests.service.helpers import until as wait_until
 
 TEST_APPS = Path(__file__).parent / "apps"
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout * DEADLINE_SCALE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
 
 
 def alive(pid: int) -> bool:

@@ -23,7 +23,7 @@ from nextmv_tui.service.manifest import bundled_app_dir, load_manifest
 from nextmv_tui.service.scheduler import Scheduler
 from nextmv_tui.service.settings import ExecutionClass, ServiceSettings
 from nextmv_tui.service.store import RunRecord, Store
-from tests.service.test_disk_full import _until as until
+from tests.service.helpers import until
 
 SUCCEEDED = RunOutcome("succeeded", "", None, "json", 0, None, 0)
 
