@@ -37,6 +37,7 @@ from textual.worker import Worker, WorkerState
 
 from nextmv_tui.tui import actions
 from nextmv_tui.tui.app import NextmvTuiApp
+from nextmv_tui.tui.poller import Poller
 from tests.tui.conftest import palette_hit
 
 SIZES = ((80, 24), (200, 60))
@@ -79,14 +80,18 @@ def watch(app: NextmvTuiApp, findings: Findings) -> Callable[[], None]:
         original_handle(error)
 
     app._handle_exception = handle  # type: ignore[method-assign]
-    original_success = app.queue.poll_succeeded
+    # Patched on the class, not on ``app.queue``: a profile switch replaces the app's poller,
+    # and the successes of the new one must count (patching the first instance made the
+    # monkey report "no successful queue poll" for a monitor polling fine after a switch).
+    original_success = Poller.poll_succeeded
 
-    def succeeded(next_in: float | None = None) -> Any:
-        findings.polls.append(time.monotonic())
-        findings.intervals.append(app.queue.effective_interval())
-        return original_success(next_in)
+    def succeeded(self: Poller, next_in: float | None = None) -> Any:
+        if self is app.queue:
+            findings.polls.append(time.monotonic())
+            findings.intervals.append(self.effective_interval())
+        return original_success(self, next_in)
 
-    app.queue.poll_succeeded = succeeded  # type: ignore[method-assign]
+    Poller.poll_succeeded = succeeded  # type: ignore[method-assign]
     original_run = Worker._run
 
     async def run(self: Worker[Any], app_: Any) -> None:
@@ -98,6 +103,7 @@ def watch(app: NextmvTuiApp, findings: Findings) -> Callable[[], None]:
 
     def undo() -> None:
         Worker._run = original_run  # type: ignore[method-assign]
+        Poller.poll_succeeded = original_success  # type: ignore[method-assign]
 
     return undo
 

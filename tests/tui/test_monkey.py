@@ -100,3 +100,22 @@ async def test_monkey(request, local_service, tmp_path, monkeypatch):
             with contextlib.suppress(asyncio.CancelledError):
                 await feeder
             undo()
+
+
+async def test_polls_after_a_profile_switch_still_count(local_service):
+    """The monkey's poll check follows the app's poller across a profile switch (which
+    replaces it): counting only the first poller's successes failed CI with "no successful
+    queue poll for 17 s" while the monitor polled fine."""
+    app = app_for(local_service, refresh=1.0)
+    findings = Findings()
+    undo = watch(app, findings)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: len(findings.polls) >= 1, 20)
+            first_poller = app.queue
+            app.switch_config(app.settings.config)  # the same endpoint: a reconnect
+            assert app.queue is not first_poller
+            counted = len(findings.polls)
+            await wait_until(pilot, lambda: len(findings.polls) >= counted + 2, 30)
+    finally:
+        undo()
