@@ -1,7 +1,7 @@
 """Peak service RSS while serving a run with a large log and a large output, and the slowest
 answer another client gets from the queue meanwhile (issue 10 goals: < 300 MB, < 1 s).
 
-    .venv/bin/python benchmarks/service_large.py [--log-mb 200] [--output-mb 150] [--rounds 3]
+    .venv/bin/python benchmarks/service_large.py [--log-mb 200] [--output-mb 150] [--rounds 5]
 
 One run of the ``chatter`` test app writes the log and the JSON output once. Then, per round,
 interleaved: the anchor (the queue polled alone for a few seconds: the service's idle RSS and
@@ -14,11 +14,16 @@ asserts nothing.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
-from hostile_service import TEST_APPS, Service, rss_mib, spread, wait_final
+from hostile_service import TEST_APPS, Service, rss_mib, wait_final
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.harness import stats
 
 APP = "chatter"
 
@@ -83,9 +88,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--log-mb", type=int, default=200)
     parser.add_argument("--output-mb", type=int, default=150)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--anchor-seconds", type=float, default=5.0)
     args = parser.parse_args()
+    stats.header(f"local service serving a run with a {args.log_mb} MB log and a "
+                 f"{args.output_mb} MB output, {args.rounds} interleaved rounds", args.rounds)
     service = Service("--app", str(TEST_APPS / APP), "--max-log-mb", "0")
     try:
         with service.client() as client:
@@ -109,13 +116,18 @@ def main() -> None:
                 moved.append(size / (1024 * 1024) / (time.monotonic() - began))
             load_rss.append(load.peak_rss)
             load_queue.append(load.slowest * 1000)
-        print(f"anchor (queue polled alone): peak RSS {spread(anchor_rss, 'MiB')}; "
-              f"slowest queue answer {spread(anchor_queue, 'ms')}")
-        print(f"serving the large run:       peak RSS {spread(load_rss, 'MiB')}; "
-              f"slowest queue answer {spread(load_queue, 'ms')}")
-        print(f"large answers streamed at {spread(moved, 'MiB/s')}")
-        print(f"service peak RSS over the whole benchmark (VmHWM, includes the run itself): "
-              f"{rss_mib(service.pid, 'VmHWM'):.1f} MiB")
+        print(f"   anchor, the queue polled alone: peak RSS {stats.fmt(anchor_rss, ' MiB')}; "
+              f"slowest queue answer {stats.fmt(anchor_queue, ' ms')}")
+        print(f"   serving the large run:          peak RSS {stats.fmt(load_rss, ' MiB')}; "
+              f"slowest queue answer {stats.fmt(load_queue, ' ms')}")
+        print("   " + stats.ratio_line("peak RSS, serving / anchor", load_rss, anchor_rss,
+                                       unit=" MiB"))
+        print("   " + stats.ratio_line("slowest queue answer, serving / anchor", load_queue,
+                                       anchor_queue, unit=" ms"))
+        print(f"   large answers streamed at {stats.fmt(moved, ' MiB/s')}")
+        print(f"   service peak RSS over the whole benchmark (VmHWM, includes the run itself): "
+              f"{rss_mib(service.pid, 'VmHWM'):.1f} MiB (goals: < 300 MB, queue < 1 s)")
+        stats.footer()
     finally:
         service.stop()
 
