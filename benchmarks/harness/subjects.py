@@ -32,6 +32,9 @@ def base_env(probe: Path | None = None) -> dict[str, str]:
                                                       "http_proxy", "https_proxy")}
     if probe is not None:
         env["NEXTMV_TUI_LOOP_PROBE"] = str(probe)
+        trace = os.environ.get("NEXTMV_TUI_LOOP_TRACE")
+        if trace:  # what held the loop, per process (nextmv_tui/tui/loop_trace.py)
+            env["NEXTMV_TUI_LOOP_TRACE"] = trace
     return env
 
 
