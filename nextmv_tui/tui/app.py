@@ -10,7 +10,6 @@ snapshots, final states) and hand each change to the main screen.
 from __future__ import annotations
 
 import asyncio
-import gc
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -51,8 +50,6 @@ APPLY_SLICE = 250
 """Queue entries merged per slice of a large snapshot (a few milliseconds each)."""
 LAUNCH_HOLD_MAX = 10.0
 """The collector, held off by the command line, runs again after this at the latest."""
-FREEZE_AFTER = 1000
-"""Runs added at once after which the live objects are frozen (``settle_memory``)."""
 
 
 class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
@@ -336,8 +333,7 @@ def settle_memory(change: Change) -> None:
     50,000 of them blocked the event loop 150-230 ms at a time (measured: gc callbacks in
     ``benchmarks/tui_refresh.py`` runs). Rows hold no reference cycles, so freed rows are
     still reclaimed by reference counting."""
-    if len(change.added) >= FREEZE_AFTER:
-        gc.freeze()
+    collector.settle(len(change.added))
 
 
 def make_app(settings: Settings) -> NextmvTuiApp:

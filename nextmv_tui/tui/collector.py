@@ -42,3 +42,19 @@ def release_after_launch() -> bool:
 
 def held() -> bool:
     return _held
+
+
+BULK = 1000
+"""Long-lived objects made at once after which what is alive is frozen (``settle``)."""
+
+
+def settle(count: int) -> bool:
+    """``count`` long-lived objects were just made at once (a first load, a mass arrival,
+    the queue table's first fill or a re-sort of thousands of rows): freeze what is alive,
+    so full passes stop walking them (traced at 50,000 runs: a full pass of 128 ms on the
+    reader's thread, walking the table's 50,000 sort keys made after the launch freeze).
+    Bulk arrivals only, never each refresh: a cycle alive at a freeze stays allocated."""
+    if count < BULK:
+        return False
+    gc.freeze()
+    return True
