@@ -138,7 +138,7 @@ def _patch_dispatch() -> None:
             _lines.append(f"layout {time.monotonic():.6f} {type(self).__name__} {caller}\n")
         return refresh(self, *regions, repaint=repaint, layout=layout, recompose=recompose)
 
-    Widget.refresh = _refresh  # type: ignore[method-assign]
+    Widget.refresh = _refresh  # type: ignore[method-assign, assignment]
 
 
 _gc_start: dict[int, float] = {}
