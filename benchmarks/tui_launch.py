@@ -12,6 +12,10 @@ order alternates every repetition):
   from a local JSON file, so it pays no network at all), timed to its FIRST PAINT of them.
   The floor stays open like the monitor, so no shutdown time is in either figure.
 
+Each checkout's bytecode is written first (``subjects.precompile``), as ``pip install`` does;
+``--source-only`` skips that (then, under ``PYTHONDONTWRITEBYTECODE``, every launch compiles
+the package from source: about 150 ms the floor's precompiled Textual does not pay).
+
 "All visible rows on screen" is judged from the screen alone: the table's run IDs are
 watched until they have not changed for a second, and the time is the first read after which
 the screen held every one of them. Time 0 is just before the process is started. Prints
@@ -38,6 +42,7 @@ import httpx
 
 from benchmarks.harness import stats, subjects
 from benchmarks.harness.servers import FakeApi
+from benchmarks.harness.stats import REPO
 
 
 def main() -> None:
@@ -47,10 +52,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke check: 1 repetition")
     parser.add_argument("--compare", type=Path, default=None,
                         help="a checkout of another commit: its monitor is measured too")
+    parser.add_argument("--source-only", action="store_true",
+                        help="do not precompile the checkouts' bytecode (each launch then "
+                        "compiles the package if PYTHONDONTWRITEBYTECODE is set)")
     args = parser.parse_args()
+    if not args.source_only:
+        subjects.precompile(REPO, *([args.compare] if args.compare else []))
     repeat = 1 if args.quick else args.repeat
     stats.header(f"launch to all visible rows on screen, {args.runs} queued runs, "
-                 f"pty 160x45, {repeat} repetitions", repeat)
+                 f"pty 160x45, {repeat} repetitions, bytecode "
+                 f"{'compiled at each launch' if args.source_only else 'precompiled'}", repeat)
     results: dict[str, list[tuple[float, float]]] = {"monitor": [], "floor": [], "compare": []}
     names = ["floor", "monitor"] + (["compare"] if args.compare else [])
     with tempfile.TemporaryDirectory(prefix="tui-launch-") as tmp, \

@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness import procstat, stats, subjects
 from benchmarks.harness.servers import FakeApi, QueueEvent
+from benchmarks.harness.stats import REPO
 from benchmarks.harness.term import PtyApp, ScreenTimeout, highlighted_id
 
 OFFSETS = (0.02, 0.1, 0.25)
@@ -218,6 +219,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="smoke check: 2,000 runs, 1 repetition, 1 refresh")
     ARGS = args = parser.parse_args()
+    subjects.precompile(REPO)  # as installed: no compiling at launch (first load)
     if args.quick:
         args.runs, args.repeat, args.refreshes = [2000], 1, 1
     subject = "slowed floor" if args.validate_ms else "nextmv-tui"

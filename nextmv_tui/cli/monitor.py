@@ -96,6 +96,9 @@ def _fail(message: str) -> int:
 
 def run(namespace: argparse.Namespace) -> int:
     """Check the options, then run the monitor under the process lifecycle."""
+    from nextmv_tui.tui import collector
+
+    collector.hold_for_launch()  # no collector passes over the imports (tui/collector.py)
     from nextmv_tui.cli.lifecycle import Lifecycle
 
     args = namespace

@@ -12,7 +12,6 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 """Statuses a retryable request is sent again on."""
@@ -57,6 +56,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     try:
         seconds = float(text)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # rare: not paid at launch
+
         try:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

@@ -10,7 +10,6 @@ snapshots, final states) and hand each change to the main screen.
 from __future__ import annotations
 
 import asyncio
-import gc
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,7 +20,7 @@ from textual.screen import Screen
 from nextmv_tui.cloud.errors import NotFoundError, RequestTimeoutError
 from nextmv_tui.cloud.queue_reader import QueueReader
 from nextmv_tui.cloud.retry import RetryPolicy
-from nextmv_tui.tui import actions, loop_probe
+from nextmv_tui.tui import actions, collector, loop_probe, loop_trace
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.format import clean
 from nextmv_tui.tui.history_link import HistoryLink, bounds_of
@@ -48,9 +47,9 @@ MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_r
 """One quick retry per request; the poll loop does the long backoff itself, visibly."""
 PREFETCH_WAIT = 3.0
 APPLY_SLICE = 250
-FREEZE_AFTER = 1000
-"""Runs added at once after which the live objects are frozen (``settle_memory``)."""
 """Queue entries merged per slice of a large snapshot (a few milliseconds each)."""
+LAUNCH_HOLD_MAX = 10.0
+"""The collector, held off by the command line, runs again after this at the latest."""
 
 
 class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
@@ -111,6 +110,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         self._load_keymap()
         if self.settings.poll:
             self._decide(self.queue.start())
+        self.set_timer(LAUNCH_HOLD_MAX, collector.release_after_launch)
 
     def _warm_up(self) -> None:
         """Once the first queue is on screen: import what the submit dialog needs, so ``s``
@@ -137,7 +137,9 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
     async def _fetch_queue(self, token: int) -> None:
         prefetch, self.settings.prefetch = self.settings.prefetch, None
         reader = self.queue_reader
+        loop_trace.mark("fetch-start")
         early = await prefetch.queue(PREFETCH_WAIT, reader) if prefetch is not None else None
+        loop_trace.mark("fetch-read")
         if early is not None:
             self.post_message(QueueLoaded(early, token))
             return
@@ -161,6 +163,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
 
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
+        loop_trace.mark(f"queue-loaded {len(message.snapshot.entries)}")
         if not self.store.is_current(message.token):
             return  # polled before a profile switch: another endpoint's runs
         if len(message.snapshot.entries) <= APPLY_SLICE:
@@ -192,6 +195,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         self._queue_applied(message, change, now)
 
     def _queue_applied(self, message: QueueLoaded, change: Change, now: datetime) -> None:
+        loop_trace.mark("queue-applied")
         self._decide(self.queue.poll_succeeded())
         self.main.problem, self.main.as_of = "", now
         self.queue_reader.commit(message.snapshot)  # applied: the next poll compares with it
@@ -201,7 +205,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         self._fetch_finals()
         self.main.show_connection()
         self.history.queue_changed(change, self.store)  # list those applications now
-        self.call_after_refresh(self._start_history)  # after the first rows are painted
+        self.call_after_refresh(self._after_paint)  # after the first rows are painted
         if not self._warmed:
             self.set_timer(1.0, self._warm_up)
 
@@ -216,10 +220,15 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         self.main.problem = failure.detail
         self.main.show_connection()
         self._start_history()
+        collector.release_after_launch()  # no rows yet: the launch is over anyway
         if failure.kind in ("auth", "tls") and was != failure.kind:
             # The header may be too narrow for the fix; a toast always shows it whole.
             self.notify(clean(failure.detail), title="Cannot read the queue",
                         severity="error", timeout=15, markup=False)
+
+    def _after_paint(self) -> None:
+        collector.release_after_launch()  # the first rows are on screen
+        self._start_history()
 
     # --- final state of runs that left the queue ------------------------------------------
 
@@ -324,8 +333,7 @@ def settle_memory(change: Change) -> None:
     50,000 of them blocked the event loop 150-230 ms at a time (measured: gc callbacks in
     ``benchmarks/tui_refresh.py`` runs). Rows hold no reference cycles, so freed rows are
     still reclaimed by reference counting."""
-    if len(change.added) >= FREEZE_AFTER:
-        gc.freeze()
+    collector.settle(len(change.added))
 
 
 def make_app(settings: Settings) -> NextmvTuiApp:

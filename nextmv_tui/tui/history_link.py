@@ -18,18 +18,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from nextmv_tui.cloud.history import HistoryOptions
-from nextmv_tui.cloud.history_fetch import (
-    AppsListed,
-    HistoryEvent,
-    HistoryFetcher,
-    HistoryProblem,
-    HistoryReady,
-    RunsListed,
-)
 from nextmv_tui.tui.state import Change, HistoryBounds, RunStore
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the fetcher's module loads with the first history fetch, after first paint
     from nextmv_tui.cloud.client import NextmvClient
+    from nextmv_tui.cloud.history_fetch import HistoryEvent, HistoryFetcher, HistoryReady
     from nextmv_tui.tui.settings import Settings
 
 
@@ -70,6 +63,7 @@ class HistoryLink:
         if self.fetcher is not None or not self.options.enabled:
             return False
         from nextmv_tui.cloud.client import NextmvClient
+        from nextmv_tui.cloud.history_fetch import HistoryFetcher
         from nextmv_tui.cloud.retry import NO_RETRY
 
         self._client = NextmvClient(settings.config, timeout=settings.request_timeout,
@@ -118,6 +112,13 @@ class HistoryLink:
 
     def handle(self, event: HistoryEvent, store: RunStore, now: datetime) -> Change | None:
         """Merge ``event`` into ``store`` (a change for the table) or note it."""
+        from nextmv_tui.cloud.history_fetch import (
+            AppsListed,
+            HistoryProblem,
+            HistoryReady,
+            RunsListed,
+        )
+
         if isinstance(event, RunsListed):
             self._problems.pop(event.app_id, None)
             self._problems.pop(None, None)

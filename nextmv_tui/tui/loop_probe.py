@@ -24,6 +24,8 @@ ENV_VAR = "NEXTMV_TUI_LOOP_PROBE"
 INTERVAL = 0.005
 MIN_LATE = 0.001
 FLUSH_EVERY = 0.25
+TRACE_BLOCK = 0.030
+"""Blocks this long are also written to the trace (``loop_trace.py``), if one is on."""
 
 _task: asyncio.Task[None] | None = None  # a reference, or the loop may drop the task
 
@@ -35,6 +37,10 @@ def start_if_enabled() -> None:
     if not path or _task is not None:
         return
     _task = asyncio.get_running_loop().create_task(_probe(path), name="loop-probe")
+    if os.environ.get("NEXTMV_TUI_LOOP_TRACE"):
+        from nextmv_tui.tui import loop_trace
+
+        loop_trace.start_if_enabled()
 
 
 async def _probe(path: str) -> None:
@@ -47,6 +53,8 @@ async def _probe(path: str) -> None:
             now = time.monotonic()
             if now - due >= MIN_LATE:
                 pending.append(f"{due:.6f} {now - due:.6f}\n")
+                if now - due >= TRACE_BLOCK:
+                    _trace_block(due, now - due)
             if now >= next_flush:
                 _flush(path, pending, now)
                 pending = []
@@ -62,3 +70,10 @@ def _flush(path: str, lines: list[str], now: float) -> None:
             handle.write(f"# {now:.6f}\n")
     except OSError:  # a benchmark aid must never take the app down
         pass
+
+
+def _trace_block(due: float, late: float) -> None:
+    from nextmv_tui.tui import loop_trace
+
+    if loop_trace.enabled():
+        loop_trace.note(f"block {due:.6f} {late:.6f}")

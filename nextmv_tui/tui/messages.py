@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from nextmv_tui.cloud.history_fetch import HistoryEvent
-from nextmv_tui.cloud.models import RunInformation
-from nextmv_tui.cloud.queue_reader import QueueSnapshot
-from nextmv_tui.cloud.status import RunStatus
-from nextmv_tui.tui.forms import SubmitForm
+if TYPE_CHECKING:  # annotations only: the history and submit modules load after first paint
+    from nextmv_tui.cloud.history_fetch import HistoryEvent
+    from nextmv_tui.cloud.models import RunInformation
+    from nextmv_tui.cloud.queue_reader import QueueSnapshot
+    from nextmv_tui.cloud.status import RunStatus
+    from nextmv_tui.tui.forms import SubmitForm
 
 
 @dataclass

@@ -60,3 +60,41 @@ async def test_a_blocked_loop_is_recorded_with_its_length(
     assert complete >= unblocked_at
     inside = [late for due, late in found if blocked_at - 0.01 <= due <= unblocked_at]
     assert inside and max(inside) >= 0.15  # ~0.2 s late (more if the machine is busy)
+
+
+def test_the_trace_names_what_held_the_loop(tmp_path: Path):
+    """``NEXTMV_TUI_LOOP_TRACE`` (with the probe): a callback that blocks is written with
+    its task and length, next to the probe's block. In a fresh interpreter: the trace
+    patches asyncio for the whole process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import asyncio, os, time\n"
+        "from nextmv_tui.tui import loop_probe, loop_trace\n"
+        "async def hog():\n"
+        "    time.sleep(0.1)\n"
+        "async def main():\n"
+        "    loop_probe.start_if_enabled()\n"
+        "    await asyncio.sleep(0.02)\n"
+        "    await asyncio.create_task(hog(), name='hog')\n"
+        "    deadline = time.monotonic() + 30\n"
+        "    path = os.environ['NEXTMV_TUI_LOOP_TRACE'] + f'.{os.getpid()}'\n"
+        "    while time.monotonic() < deadline:\n"
+        "        text = open(path).read() if os.path.exists(path) else ''\n"
+        "        if 'block ' in text and 'hog' in text:\n"
+        "            print(text)\n"
+        "            return\n"
+        "        await asyncio.sleep(0.05)\n"
+        "asyncio.run(main())\n"
+    )
+    env = {**__import__("os").environ, loop_probe.ENV_VAR: str(tmp_path / "probe.txt"),
+           "NEXTMV_TUI_LOOP_TRACE": str(tmp_path / "trace")}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    hog = [line.split() for line in lines if line.startswith("cb ") and "hog" in line]
+    assert hog and float(hog[0][2]) >= 0.09, result.stdout
+    blocks = [line.split() for line in lines if line.startswith("block ")]
+    assert any(float(b[2]) >= 0.05 for b in blocks), result.stdout

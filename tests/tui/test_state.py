@@ -178,7 +178,8 @@ def test_a_large_snapshot_is_merged_in_steps_and_only_changed_entries_are_touche
     reader, store = QueueReader(), RunStore()
     snapshot = reader.read(body)
     steps = list(store.apply_queue_steps(snapshot, store.begin_poll(), now, step=250))
-    assert len(steps) == 4 + 1, "four steps of 250 entries, then the finished change"
+    assert len(steps) == 4 + 4 + 1, ("four steps of 250 entries, four re-filing their "
+                                      "queue positions, then the finished change")
     assert len(steps[-1].added) == 1000 and len(store) == 1000
     reader.commit(snapshot)
     again = reader.read(body)
@@ -222,3 +223,54 @@ def test_counts_kept_run_by_run_agree_with_a_recount():
     assert store.counts() == recount(store)
     store.reset()
     assert store.counts() == {}
+
+
+def test_positions_and_counts_are_refiled_in_steps_and_agree_with_one_pass():
+    """A refresh that changes 366 runs (266 start running, 100 leave) re-files their queue
+    positions and counts 100 at a time (``_touch_steps``), after merging the 266 changed
+    entries 100 at a time, and ends the same as applying the snapshot at once."""
+    from nextmv_tui.cloud.queue_reader import QueueReader
+
+    def body(statuses: dict[int, str]) -> bytes:
+        return json.dumps({"runs": [
+            {"id": f"r{i:04d}", "created_at": f"2026-01-01T00:{i // 60 % 60:02d}:"
+             f"{i % 60:02d}Z", "status_v2": status, "application_id": "a"}
+            for i, status in statuses.items()]}).encode()
+
+    first = body({i: "queued" for i in range(900)})
+    second = body({i: ("running" if i % 3 == 0 else "queued") for i in range(100, 900)})
+    stores = []
+    for step in (100, 0):
+        reader, store = QueueReader(), RunStore()
+        snapshot = reader.read(first)
+        store.apply_queue(snapshot, store.begin_poll(), T0)
+        reader.commit(snapshot)
+        steps = list(store.apply_queue_steps(reader.read(second), store.begin_poll(), T0,
+                                             step=step))
+        change = steps[-1]
+        assert len(change.changed) == 266 + 100 and len(change.left) == 100
+        if step:
+            assert len(steps) == 2 + 3 + 1, "266 merged, 366 re-filed, then the change"
+        stores.append(store)
+    sliced, whole = stores
+    assert sliced.counts() == whole.counts()
+    assert dict(sliced.positions.items()) == dict(whole.positions.items())
+    assert sorted(r.run_id for r in sliced.pending_final()) == [f"r{i:04d}" for i in range(100)]
+
+
+def test_pending_final_follows_runs_that_left_until_their_final_state():
+    store = RunStore()
+    store.apply_queue([queued("a"), queued("b"), queued("c")], store.begin_poll(), T0)
+    store.apply_queue([queued("b")], store.begin_poll(), T0)
+    assert sorted(r.run_id for r in store.pending_final()) == ["a", "c"]
+    store.fetching(["a"])
+    assert [r.run_id for r in store.pending_final()] == ["c"], "being fetched"
+    store.apply_info(info("a", "succeeded"), T0)
+    store.fetch_failed("c")
+    assert [r.run_id for r in store.pending_final()] == ["c"], "retried after a failure"
+    store.apply_queue([queued("b"), queued("c")], store.begin_poll(), T0)
+    assert store.pending_final() == [], "c is back in the queue"
+    store.apply_queue([], store.begin_poll(), T0)
+    assert sorted(r.run_id for r in store.pending_final()) == ["b", "c"], "left again"
+    store.reset()
+    assert store.pending_final() == []

@@ -98,3 +98,29 @@ async def test_keys_move_the_cursor_during_a_sliced_sync_and_it_stays_on_its_run
         chosen = table.key_at_cursor()
         assert chosen is not None and chosen != "run-000010", "the key was not lost"
         assert table.get_row_index(chosen) == table.cursor_row
+
+
+async def test_a_first_fill_of_thousands_of_runs_is_frozen_for_the_collector():
+    """The sort keys a first fill makes live for the session: once the sliced fill is over
+    they are frozen (``collector.settle``), so full collections stop walking them; a fill
+    of a few hundred runs freezes nothing."""
+    import gc
+
+    from nextmv_tui.tui.collector import BULK
+
+    app = TableApp()
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            table = app.query_one(QueueTable)
+            gc.unfreeze()
+            table.sync(make_rows(BULK + SLICE), (), T0)
+            await wait_until(pilot, lambda: app.synced == 1, 10)
+            assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        small = TableApp()
+        async with small.run_test(size=(160, 40)) as pilot:
+            small.query_one(QueueTable).sync(make_rows(2 * SLICE), (), T0)
+            await wait_until(pilot, lambda: small.synced == 1, 10)
+            assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()

@@ -37,6 +37,7 @@ from textual import events
 from textual.message import Message
 from textual.strip import Strip
 
+from nextmv_tui.tui import collector
 from nextmv_tui.tui.columns import (
     BY_KEY,
     COLUMNS,
@@ -105,6 +106,8 @@ class QueueTable(RowView):
         self._arrow: str | None = None
         self._pending: set[str] = set()
         self._draining = False
+        self._filling = 0
+        """Runs of a first fill under way (frozen for the collector when it is over)."""
         self.slices = 0
         """Slices handled by the last sliced sync (tests: the refresh yields)."""
         self.clock: Callable[[], datetime] | None = None
@@ -231,6 +234,7 @@ class QueueTable(RowView):
         old, self._model = self._model, self._new_model(shown)
         self._model.rebuild(self._rows.values(), old if keep_widths else None)
         self._pending.clear()
+        collector.settle(len(self._model))  # a new sort key per run, for the session
         self.set_order(self._model)
         self._keep_cursor()
         self._update_widths()
@@ -282,6 +286,7 @@ class QueueTable(RowView):
                 self._reorder(self._model.shown)
                 return True
             self._pending.update(rows)  # first fill: sliced like a big refresh
+            self._filling = len(rows)
         else:
             self._pending.update(touched)
         if self._draining:
@@ -314,6 +319,9 @@ class QueueTable(RowView):
                 await asyncio.sleep(0)
         finally:
             self._draining = False
+        if self._filling:  # the sort keys of every run now live for the session
+            collector.settle(self._filling)
+            self._filling = 0
         self.post_message(self.Synced())
 
     def _keep_cursor(self) -> None:

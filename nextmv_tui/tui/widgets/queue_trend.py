@@ -48,5 +48,12 @@ class QueueTrend(Horizontal):
     def _apply(self, queued: list[int], running: list[int], now_q: int, now_r: int) -> None:
         self._queued_line.data = queued
         self._running_line.data = running
-        self._queued_now.update(str(now_q))
-        self._running_now.update(str(now_r))
+        _set_count(self._queued_now, str(now_q))
+        _set_count(self._running_now, str(now_r))
+
+
+def _set_count(label: Static, text: str) -> None:
+    """A count is one line in a fixed-width cell (``.trend-count``): repaint it when it
+    changed, never re-lay the screen out (``update``'s default did, on every refresh)."""
+    if label.content != text:
+        label.update(text, layout=False)

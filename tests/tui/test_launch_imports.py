@@ -1,0 +1,38 @@
+"""What the monitor imports before its first frame (issue 14, launch): modules the first rows
+do not need are imported later, on first use. Checked in a fresh interpreter by importing
+what ``nextmv-tui`` imports up to ``app.run()``; no timing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+LAUNCH = (
+    "nextmv_tui.cli", "nextmv_tui.cli.monitor", "nextmv_tui.cli.lifecycle",
+    "nextmv_tui.cloud.config", "nextmv_tui.tui.prefetch", "nextmv_tui.tui.settings",
+    "nextmv_tui.tui.keymap", "nextmv_tui.tui.driver", "nextmv_tui.tui.app",
+)
+LATER = (
+    "httpx",  # the client: the first queue comes from the stdlib prefetch
+    "yaml",
+    "plotext",  # the objective plot: when a run with a series is selected
+    "nextmv_tui.cloud.client",
+    "nextmv_tui.cloud.history_fetch",  # the run history: after the first rows
+    "nextmv_tui.tui.forms",  # the submit dialog
+    "nextmv_tui.tui.screens.submit",
+    "nextmv_tui.tui.screens.confirm_cancel",
+    "email.utils",  # Retry-After as an HTTP date
+)
+
+
+def test_the_first_frame_imports_nothing_it_does_not_draw():
+    code = (
+        "import importlib, sys\n"
+        f"for name in {LAUNCH!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"print(','.join(m for m in {LATER!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"imported before the first frame: {result.stdout}"
