@@ -193,6 +193,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="how long the monkey presses keys (default: MONKEY_SECONDS, else 35)")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (tens of seconds, e.g. schemathesis, the monkey) run first.
+
+    Under ``-n 2 --dist loadgroup`` each ungrouped test is a unit handed out in this order, so
+    a long test started last would leave the other worker idle while it ends the run. A
+    stable sort: everything else keeps its order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def uv_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One uv download cache for the whole session, inherited by every service it starts:
