@@ -226,12 +226,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``slow`` (tens of seconds, e.g. schemathesis, the monkey) run first.
+    """Tests marked ``slow`` run first, the longest first (``slow(seconds=N)``, default 5).
 
     Under ``-n 2 --dist loadgroup`` each ungrouped test is a unit handed out in this order, so
     a long test started last would leave the other worker idle while it ends the run. A
     stable sort: everything else keeps its order."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("slow")
+        return float(mark.kwargs.get("seconds", 5)) if mark is not None else 0.0
+
+    items.sort(key=lambda item: -seconds(item))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -128,6 +128,7 @@ def test_a_signal_ends_a_running_monitor(
     assert_exit(exit_log, 128 + signum, signal.Signals(signum).name)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(WRITE_SYSCALL is None, reason="needs the write(2) number of this CPU")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signal_ends_a_monitor_stuck_writing_to_its_terminal(

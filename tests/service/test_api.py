@@ -371,6 +371,7 @@ def test_output_and_input_routes(shared_service: LocalService) -> None:
         assert missing.status_code == 404
 
 
+@pytest.mark.slow(seconds=10)
 async def test_1000_concurrent_creates_give_exactly_1000_runs(held: LocalService) -> None:
     limit = asyncio.Semaphore(50)
 

@@ -167,6 +167,7 @@ def test_inline_limit_counts_utf8_bytes_not_escapes(held: LocalService) -> None:
         assert "inline input is 5400" in response.json()["error"]
 
 
+@pytest.mark.slow
 def test_text_input_url_answers_at_once_and_downloads_a_tar(
     make_local_service: Callable[..., LocalService],
 ) -> None:

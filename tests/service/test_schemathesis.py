@@ -41,6 +41,7 @@ def schemathesis_command(service: LocalService, report: Path, max_time: int, see
     return command
 
 
+@pytest.mark.slow(seconds=30)
 def test_no_5xx_and_every_answer_matches_the_schema(
     local_service: LocalService, tmp_path: Path
 ) -> None:

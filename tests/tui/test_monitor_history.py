@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from nextmv import cloud as sdk_cloud  # type: ignore[import-untyped]
 
 from nextmv_tui.cloud.client import NextmvClient
@@ -94,6 +95,7 @@ async def test_runs_finished_before_launch_are_listed_and_survive_a_restart(
     assert listings[0] == listings[1], "a new monitor lists the same runs, the same way"
 
 
+@pytest.mark.slow
 async def test_a_fast_sdk_run_made_while_open_appears_within_the_bound(local_service):
     # The queue is polled once a minute: this run can only arrive through the history.
     app = app_for(local_service, refresh=60.0)

@@ -71,6 +71,7 @@ async def feed(client: NextmvClient, rng: random.Random, counts: dict[str, int])
         await asyncio.sleep(rng.uniform(0.2, 1.0))  # pacing of the feeder, not a wait
 
 
+@pytest.mark.slow(seconds=25)
 async def test_monkey(request, local_service, tmp_path, monkeypatch):
     seed = monkey_seed(request.config)
     seconds = monkey_seconds(request.config)
