@@ -277,6 +277,21 @@ def make_local_service(tmp_path: Path) -> Iterator[Callable[..., LocalService]]:
         service.stop_in_background()
 
 
+def module_service(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **serve_kwargs: Any
+) -> Iterator[LocalService]:
+    """Body of a module-scoped service fixture: one ``serve`` for the tests of a module that
+    look only at their own runs, requests and apps (a start is about a second; many such
+    tests take milliseconds). Mark those tests with one ``xdist_group`` so that one worker
+    runs them all, one after the other. Tests that assert the whole queue or store keep
+    their own service."""
+    root = tmp_path_factory.mktemp(name)
+    handle = LocalService(root / "data", root / "service.log", **serve_kwargs)
+    handle.start()
+    yield handle
+    handle.stop_in_background()
+
+
 @pytest.fixture
 def local_service(make_local_service: Callable[..., LocalService]) -> LocalService:
     """One running local service with default settings (bundled apps, concurrency 2)."""

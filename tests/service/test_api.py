@@ -19,7 +19,7 @@ import httpx
 import pytest
 from nextmv.cloud.account import Queue  # type: ignore[import-untyped]
 
-from tests.conftest import LocalService
+from tests.conftest import LocalService, module_service
 from tests.service.helpers import (
     KNAPSACK_INPUT,
     NAPPER_APP,
@@ -42,28 +42,17 @@ SHARED = pytest.mark.xdist_group("api-shared")
 """Tests on the module's shared services: one worker runs them all, one after the other."""
 
 
-def _module_service(
-    tmp_path_factory: pytest.TempPathFactory, name: str, **serve_kwargs: Any
-) -> Iterator[LocalService]:
-    root = tmp_path_factory.mktemp(name)
-    handle = LocalService(root / "data", root / "service.log", **serve_kwargs)
-    handle.start()
-    yield handle
-    handle.stop()
-    handle.reap_orphans()
-
-
 @pytest.fixture(scope="module")
 def shared_held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
     """``held`` shared by the module's ``SHARED`` tests that look only at their own requests
     and runs (a service start is about a second; these tests are milliseconds)."""
-    yield from _module_service(tmp_path_factory, "api-held", concurrency=0)
+    yield from module_service(tmp_path_factory, "api-held", concurrency=0)
 
 
 @pytest.fixture(scope="module")
 def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
     """``local_service`` shared likewise: each test looks only at its own runs and apps."""
-    yield from _module_service(tmp_path_factory, "api-service")
+    yield from module_service(tmp_path_factory, "api-service")
 
 
 # --- auth ----------------------------------------------------------------------------------
