@@ -222,7 +222,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--monkey-seed", type=int, default=None,
                     help="replay this seed (default: MONKEY_SEED, else a new random seed)")
     group.addoption("--monkey-seconds", type=float, default=None,
-                    help="how long the monkey presses keys (default: MONKEY_SECONDS, else 35)")
+                    help="how long the monkey presses keys (default: MONKEY_SECONDS, else 15)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
