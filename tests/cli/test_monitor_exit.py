@@ -23,10 +23,19 @@ import pytest
 
 from tests.cli.pty_monitor import WRITE_SYSCALL, PtyMonitor, monitor_env, wait_for
 from tests.cli.slow_proxy import SlowProxy
-from tests.conftest import LocalService
+from tests.conftest import LocalService, module_service
 
 EXIT_WITHIN = 3.0
 CLEAN_GRACE = 30.0
+
+pytestmark = pytest.mark.xdist_group("monitor-exit")  # one worker starts the service once
+
+
+@pytest.fixture(scope="module")
+def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """One service for the module: the monitors only read its queue, and each test ends
+    its own monitor, never the service."""
+    yield from module_service(tmp_path_factory, "monitor-exit")
 
 
 @pytest.fixture
