@@ -140,7 +140,8 @@ async def test_history_problems_show_without_hiding_the_queue(make_inprocess_ser
     async with client_for(service) as client:
         waiting = await client.create_run("knapsack", knapsack_request(name="waiting"))
     transport = FailingRuns(service.transport)
-    app = app_for(service, transport=transport)
+    # A 1 s first retry, not the default 5 s: the line clears at the first retry that works.
+    app = app_for(service, transport=transport, history=HistoryOptions(error_delay=1.0))
     async with app.run_test(size=SIZE) as pilot:
         problem = app.main.problem_line
 
