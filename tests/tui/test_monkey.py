@@ -2,8 +2,8 @@
 against the REAL local service (a ``serve`` subprocess) while a feeder creates, finishes and
 cancels runs. The driver and its invariants are in ``tests/tui/monkey.py``.
 
-Bounded: ``MONKEY_SECONDS`` of steps (15 s by default, about 300 steps; the whole test stays
-under 30 s).
+Bounded: ``MONKEY_SECONDS`` of steps (15 s by default; the whole test took 18-27 s in the
+suite at load 2-6).
 A failure prints its seed; ``pytest tests/tui/test_monkey.py --monkey-seed SEED`` (or
 ``MONKEY_SEED=SEED``) replays the same sequence. Longer runs: ``benchmarks/tui_monkey.py``.
 """
