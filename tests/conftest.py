@@ -14,6 +14,7 @@ Each handle can ``stop()`` (SIGTERM, clean exit), ``kill()`` (SIGKILL, like a cr
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -146,6 +147,23 @@ class LocalService:
             self.kill()
             return self.proc.returncode
 
+    def stop_in_background(self) -> None:
+        """SIGTERM now; wait for the exit and reap the runs it left on a helper thread, so a
+        test's teardown does not idle through the service's shutdown (about 0.3-0.5 s each).
+        The session waits for every stop before it ends (``_background_stops``)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+        def finish() -> None:
+            if self.proc is not None:
+                try:  # no second SIGTERM: uvicorn takes that as "exit now, skip the shutdown"
+                    self.proc.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.kill()
+            self.reap_orphans()
+
+        _STOPS.append(_STOPPER.submit(finish))
+
     def kill(self) -> None:
         """SIGKILL the service (a crash): its running apps are left for recovery to find."""
         if self.proc is not None and self.proc.poll() is None:
@@ -185,12 +203,40 @@ class LocalService:
         )
 
 
+_STOPPER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="stop")
+_STOPS: list[concurrent.futures.Future[None]] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_stops() -> Iterator[None]:
+    """Every service stopped in the background has exited (and its runs are reaped) before
+    the session ends; a stop that failed fails the session's teardown."""
+    yield
+    for future in _STOPS:
+        future.result()
+    _STOPPER.shutdown()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("monkey", "the monkey test (tests/tui/test_monkey.py)")
     group.addoption("--monkey-seed", type=int, default=None,
                     help="replay this seed (default: MONKEY_SEED, else a new random seed)")
     group.addoption("--monkey-seconds", type=float, default=None,
-                    help="how long the monkey presses keys (default: MONKEY_SECONDS, else 35)")
+                    help="how long the monkey presses keys (default: MONKEY_SECONDS, else 15)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first, the longest first (``slow(seconds=N)``, default 5).
+
+    Under ``-n 2 --dist loadgroup`` each ungrouped test is a unit handed out in this order, so
+    a long test started last would leave the other worker idle while it ends the run. A
+    stable sort: everything else keeps its order."""
+
+    def seconds(item: pytest.Item) -> float:
+        mark = item.get_closest_marker("slow")
+        return float(mark.kwargs.get("seconds", 5)) if mark is not None else 0.0
+
+    items.sort(key=lambda item: -seconds(item))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -228,8 +274,22 @@ def make_local_service(tmp_path: Path) -> Iterator[Callable[..., LocalService]]:
 
     yield make
     for service in services:
-        service.stop()
-        service.reap_orphans()
+        service.stop_in_background()
+
+
+def module_service(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **serve_kwargs: Any
+) -> Iterator[LocalService]:
+    """Body of a module-scoped service fixture: one ``serve`` for the tests of a module that
+    look only at their own runs, requests and apps (a start is about a second; many such
+    tests take milliseconds). Mark those tests with one ``xdist_group`` so that one worker
+    runs them all, one after the other. Tests that assert the whole queue or store keep
+    their own service."""
+    root = tmp_path_factory.mktemp(name)
+    handle = LocalService(root / "data", root / "service.log", **serve_kwargs)
+    handle.start()
+    yield handle
+    handle.stop_in_background()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import pytest
 from nextmv_tui.cli import main
 from nextmv_tui.service.seeding import seed_history
 from nextmv_tui.service.store import Store
-from tests.conftest import LocalService, one_error_line
+from tests.conftest import LocalService, module_service, one_error_line
 from tests.service.helpers import (
     APPS,
     KNAPSACK_INPUT,
@@ -32,14 +32,20 @@ from tests.service.helpers import (
     wait_status,
 )
 
-pytestmark = pytest.mark.usefixtures("clean_env")
+pytestmark = [pytest.mark.usefixtures("clean_env"), pytest.mark.xdist_group("cli-runs")]
+"""One worker runs the module: it starts the shared ``service`` once."""
 HOSTILE_APP = APPS / "hostile"
 ESC = "\x1b"
 
 
-@pytest.fixture
-def service(make_local_service: Callable[..., LocalService]) -> LocalService:
-    return make_local_service(app=[HOSTILE_APP, NAPPER_APP, MFECHO_APP])
+APPS_SERVED = [HOSTILE_APP, NAPPER_APP, MFECHO_APP]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """One service for the module's tests that look only at their own runs (a test that
+    lists every run starts its own)."""
+    yield from module_service(tmp_path_factory, "cli-runs", app=APPS_SERVED)
 
 
 def finished_run(service: LocalService, app: str, body: dict, status: str = "succeeded") -> str:
@@ -52,7 +58,8 @@ def finished_run(service: LocalService, app: str, body: dict, status: str = "suc
 # --- runs ---------------------------------------------------------------------------------
 
 
-def test_runs_lists_every_app_newest_first_with_objective(service, use, capsys):
+def test_runs_lists_every_app_newest_first_with_objective(make_local_service, use, capsys):
+    service = make_local_service(app=APPS_SERVED)  # its own: the list must hold only these
     use(service)
     old = finished_run(service, "knapsack", {"input": KNAPSACK_INPUT, "name": "first"})
     bad = finished_run(service, "napper", {"input": {}, "options": {"duration": "x"}}, "failed")

@@ -203,6 +203,7 @@ def test_a_service_the_monitor_did_not_start_is_left_alone(
     assert _healthy(data_dir) == user_service.pid
 
 
+@pytest.mark.slow
 def test_two_monitors_share_the_service_and_the_last_one_out_stops_it(
     start_local, data_dir: Path
 ) -> None:
@@ -244,6 +245,7 @@ def test_a_last_monitor_killed_with_sigkill_leaves_the_service_to_the_keeper(
     wait_for(lambda: not _alive(service), SERVICE_GONE_WITHIN, "the keeper to stop the service")
 
 
+@pytest.mark.slow
 def test_a_monitor_whose_service_is_killed_starts_it_again_and_owns_it(
     start_local, data_dir: Path, user_service: subprocess.Popen[bytes]
 ) -> None:

@@ -23,10 +23,19 @@ import pytest
 
 from tests.cli.pty_monitor import WRITE_SYSCALL, PtyMonitor, monitor_env, wait_for
 from tests.cli.slow_proxy import SlowProxy
-from tests.conftest import LocalService
+from tests.conftest import LocalService, module_service
 
 EXIT_WITHIN = 3.0
 CLEAN_GRACE = 30.0
+
+pytestmark = pytest.mark.xdist_group("monitor-exit")  # one worker starts the service once
+
+
+@pytest.fixture(scope="module")
+def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """One service for the module: the monitors only read its queue, and each test ends
+    its own monitor, never the service."""
+    yield from module_service(tmp_path_factory, "monitor-exit")
 
 
 @pytest.fixture
@@ -128,6 +137,7 @@ def test_a_signal_ends_a_running_monitor(
     assert_exit(exit_log, 128 + signum, signal.Signals(signum).name)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(WRITE_SYSCALL is None, reason="needs the write(2) number of this CPU")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_signal_ends_a_monitor_stuck_writing_to_its_terminal(

@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
 from nextmv import cloud as sdk_cloud  # type: ignore[import-untyped]
 
 from nextmv_tui.cloud.client import NextmvClient
@@ -66,6 +67,7 @@ async def wait_for(predicate: Callable[[], object], timeout: float, what: str) -
         await asyncio.sleep(0.02)
 
 
+@pytest.mark.slow
 async def test_history_before_launch_new_sdk_run_and_restart(local_service: LocalService):
     with local_service.client() as http:
         before = [create_run(http, "knapsack", {"input": KNAPSACK_INPUT, "name": f"old {i}"})

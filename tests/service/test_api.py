@@ -19,7 +19,7 @@ import httpx
 import pytest
 from nextmv.cloud.account import Queue  # type: ignore[import-untyped]
 
-from tests.conftest import LocalService
+from tests.conftest import LocalService, module_service
 from tests.service.helpers import (
     KNAPSACK_INPUT,
     NAPPER_APP,
@@ -33,17 +33,36 @@ RUNS = "/v1/applications/knapsack/runs"
 
 @pytest.fixture
 def held(make_local_service: Callable[..., LocalService]) -> LocalService:
-    """A service whose runs stay queued (concurrency 0): API behaviour without executions."""
+    """A service whose runs stay queued (concurrency 0): API behaviour without executions.
+    Its own store: for tests that assert the whole queue."""
     return make_local_service(concurrency=0)
+
+
+SHARED = pytest.mark.xdist_group("api-shared")
+"""Tests on the module's shared services: one worker runs them all, one after the other."""
+
+
+@pytest.fixture(scope="module")
+def shared_held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """``held`` shared by the module's ``SHARED`` tests that look only at their own requests
+    and runs (a service start is about a second; these tests are milliseconds)."""
+    yield from module_service(tmp_path_factory, "api-held", concurrency=0)
+
+
+@pytest.fixture(scope="module")
+def shared_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """``local_service`` shared likewise: each test looks only at its own runs and apps."""
+    yield from module_service(tmp_path_factory, "api-service")
 
 
 # --- auth ----------------------------------------------------------------------------------
 
 
-def test_auth_refusals(local_service: LocalService) -> None:
-    url = local_service.endpoint
+@SHARED
+def test_auth_refusals(shared_service: LocalService) -> None:
+    url = shared_service.endpoint
     assert httpx.get(url + "/healthz").status_code == 200  # no key needed
-    no_scheme = {"Authorization": local_service.api_key}
+    no_scheme = {"Authorization": shared_service.api_key}
     for headers in ({}, {"Authorization": "Bearer wrong"}, no_scheme):
         for method, path in (
             ("GET", "/v1/account/queue"),
@@ -55,8 +74,8 @@ def test_auth_refusals(local_service: LocalService) -> None:
             response = httpx.request(method, url + path, headers=headers, json={})
             assert response.status_code == 401, (method, path, headers)
             assert "API key" in response.json()["error"]
-            assert local_service.api_key not in response.text
-    ok = httpx.get(url + "/v1/account/queue", headers=local_service.headers)
+            assert shared_service.api_key not in response.text
+    ok = httpx.get(url + "/v1/account/queue", headers=shared_service.headers)
     assert ok.status_code == 200
 
 
@@ -81,14 +100,19 @@ def test_auth_refusals(local_service: LocalService) -> None:
         (b'{"input": {"b": -Infinity}}', "Infinity is not valid JSON"),
     ],
 )
-def test_bad_create_run_bodies_are_400(held: LocalService, body: bytes, needle: str) -> None:
-    with held.client() as client:
+@SHARED
+def test_bad_create_run_bodies_are_400(
+    shared_held: LocalService, body: bytes, needle: str
+) -> None:
+    with shared_held.client() as client:
+        before = client.get("/v1/account/queue").json()
         response = client.post(RUNS, content=body)
         assert response.status_code == 400, response.text
         assert needle in response.json()["error"]
-        assert client.get("/v1/account/queue").json() == {"runs": []}
+        assert client.get("/v1/account/queue").json() == before, "nothing was queued"
 
 
+@SHARED
 @pytest.mark.parametrize(
     "body",
     [
@@ -109,16 +133,17 @@ def test_bad_create_run_bodies_are_400(held: LocalService, body: bytes, needle: 
     ],
 )
 def test_odd_create_run_bodies_never_give_a_server_error(
-    held: LocalService, body: dict[str, Any]
+    shared_held: LocalService, body: dict[str, Any]
 ) -> None:
-    with held.client() as client:
+    with shared_held.client() as client:
         response = client.post(RUNS, json=body)
     assert 400 <= response.status_code < 500 or response.status_code == 200, response.text
     assert "error" in response.json() or "run_id" in response.json()
 
 
-def test_not_found_and_conflict_statuses(local_service: LocalService) -> None:
-    with local_service.client() as client:
+@SHARED
+def test_not_found_and_conflict_statuses(shared_service: LocalService) -> None:
+    with shared_service.client() as client:
         assert client.get("/v1/applications/nope").status_code == 404
         assert client.post("/v1/applications/nope/runs", json={"input": {}}).status_code == 404
         response = client.get(RUNS + "/run-missing/metadata")
@@ -138,17 +163,19 @@ def test_not_found_and_conflict_statuses(local_service: LocalService) -> None:
         assert client.get(f"/v1/applications/routing/runs/{run_id}/metadata").status_code == 404
 
 
-def test_inline_input_over_5_mib_is_413_and_points_to_upload(held: LocalService) -> None:
+@SHARED
+def test_inline_input_over_5_mib_is_413_and_points_to_upload(shared_held: LocalService) -> None:
     big = {"items": [], "weight_capacity": 1, "pad": "x" * (5 * 1024 * 1024)}
-    with held.client() as client:
+    with shared_held.client() as client:
         response = client.post(RUNS, json={"input": big})
     assert response.status_code == 413
     assert "uploadurl" in response.json()["error"]
 
 
-def test_queuing_disabled_on_a_full_class_is_429(held: LocalService) -> None:
+@SHARED
+def test_queuing_disabled_on_a_full_class_is_429(shared_held: LocalService) -> None:
     body = {"input": {}, "configuration": {"queuing": {"priority": 2, "disabled": True}}}
-    with held.client() as client:
+    with shared_held.client() as client:
         response = client.post(RUNS, json=body)
         assert response.status_code == 429
         assert "queuing is disabled" in response.json()["error"]
@@ -156,8 +183,9 @@ def test_queuing_disabled_on_a_full_class_is_429(held: LocalService) -> None:
         assert queued.status_code == 200
 
 
-def test_applications_create_and_get(local_service: LocalService) -> None:
-    with local_service.client() as client:
+@SHARED
+def test_applications_create_and_get(shared_service: LocalService) -> None:
+    with shared_service.client() as client:
         created = client.post("/v1/applications", json={"id": "my-app", "name": "My app"})
         assert created.status_code == 201
         assert created.json()["id"] == "my-app"
@@ -181,7 +209,8 @@ def _upload(client: httpx.Client, data: bytes) -> str:
     return str(grant["upload_id"])
 
 
-def test_upload_flow_and_format_sniffing(held: LocalService) -> None:
+@SHARED
+def test_upload_flow_and_format_sniffing(shared_held: LocalService) -> None:
     tar_buffer = io.BytesIO()
     with tarfile.open(fileobj=tar_buffer, mode="w:gz") as tar:
         info = tarfile.TarInfo("x.csv")
@@ -192,7 +221,7 @@ def test_upload_flow_and_format_sniffing(held: LocalService) -> None:
         (b"plain text, not JSON\n", "text", "json"),
         (tar_buffer.getvalue(), "multi-file", "multi-file"),
     ]
-    with held.client() as client:
+    with shared_held.client() as client:
         for data, input_type, output_type in cases:
             run_id = create_run(client, "knapsack", {"upload_id": _upload(client, data)})
             meta = client.get(f"{RUNS}/{run_id}/metadata").json()["metadata"]
@@ -220,8 +249,9 @@ def test_upload_flow_and_format_sniffing(held: LocalService) -> None:
         assert "no data yet" in early.json()["error"]
 
 
-def test_presigned_put_refusals(held: LocalService) -> None:
-    with held.client() as client:
+@SHARED
+def test_presigned_put_refusals(shared_held: LocalService) -> None:
+    with shared_held.client() as client:
         grant = client.post(RUNS + "/uploadurl").json()
     url = grant["upload_url"]
     assert httpx.put(url.replace("token=", "token=x"), content=b"{}").status_code == 403
@@ -235,7 +265,7 @@ def test_presigned_put_refusals(held: LocalService) -> None:
 
     # Declared 600 MB: refused from the headers alone, before any body byte.
     path = url.split("://", 1)[1].split("/", 1)[1]
-    with socket.create_connection(("127.0.0.1", held.port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", shared_held.port), timeout=10) as sock:
         sock.sendall(
             f"PUT /{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             f"Content-Length: {600 * 1000 * 1000}\r\n\r\n".encode()
@@ -304,8 +334,9 @@ def test_delete_removes_run_and_files(held: LocalService) -> None:
         assert client.get("/v1/account/queue").json() == {"runs": []}
 
 
-def test_output_and_input_routes(local_service: LocalService) -> None:
-    with local_service.client() as client:
+@SHARED
+def test_output_and_input_routes(shared_service: LocalService) -> None:
+    with shared_service.client() as client:
         run_id = create_run(client, "knapsack", {"input": KNAPSACK_INPUT})
         wait_status(client, "knapsack", run_id)
         output = client.get(f"{RUNS}/{run_id}/output").json()
@@ -329,6 +360,7 @@ def test_output_and_input_routes(local_service: LocalService) -> None:
         assert missing.status_code == 404
 
 
+@pytest.mark.slow(seconds=10)
 async def test_1000_concurrent_creates_give_exactly_1000_runs(held: LocalService) -> None:
     limit = asyncio.Semaphore(50)
 

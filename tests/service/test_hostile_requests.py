@@ -8,22 +8,26 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from tests.conftest import LocalService
+from tests.conftest import LocalService, module_service
 from tests.service.helpers import KNAPSACK_INPUT, SHOUT_APP, create_run, wait_status
 
 RUNS = "/v1/applications/knapsack/runs"
 DEEP = 1000
 
 
-@pytest.fixture
-def held(make_local_service: Callable[..., LocalService]) -> LocalService:
-    """Runs stay queued (concurrency 0): request handling alone."""
-    return make_local_service(concurrency=0)
+@pytest.fixture(scope="module")
+def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """Runs stay queued (concurrency 0): request handling alone. One for the module: each
+    test looks only at its own requests and runs."""
+    yield from module_service(tmp_path_factory, "hostile-requests", concurrency=0)
+
+
+pytestmark = pytest.mark.xdist_group("hostile-requests")  # one worker starts ``held`` once
 
 
 def _deep_json(depth: int) -> bytes:
@@ -167,6 +171,7 @@ def test_inline_limit_counts_utf8_bytes_not_escapes(held: LocalService) -> None:
         assert "inline input is 5400" in response.json()["error"]
 
 
+@pytest.mark.slow
 def test_text_input_url_answers_at_once_and_downloads_a_tar(
     make_local_service: Callable[..., LocalService],
 ) -> None:

@@ -22,7 +22,10 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance"
 )
-MAX_TIME = 60
+MAX_TIME = 15
+"""Seconds of generated requests: about 1,000 cases over all 37 operations on a quiet 2-core
+machine (500 in 10 s), several hundred under load; the assertions ask for > 100 over >= 14.
+`benchmarks/service_fuzz.py` runs the long fuzz."""
 
 
 def schemathesis_command(service: LocalService, report: Path, max_time: int, seed: int,
@@ -41,6 +44,7 @@ def schemathesis_command(service: LocalService, report: Path, max_time: int, see
     return command
 
 
+@pytest.mark.slow(seconds=20)
 def test_no_5xx_and_every_answer_matches_the_schema(
     local_service: LocalService, tmp_path: Path
 ) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from nextmv import PollingOptions, StatusV2, cloud  # type: ignore[import-untyped]
 
-from tests.conftest import LocalService
+from tests.conftest import LocalService, module_service
 from tests.service.helpers import (
     KNAPSACK_INPUT,
     MFECHO_APP,
@@ -34,9 +34,13 @@ def fast_polling() -> PollingOptions:
     )
 
 
-@pytest.fixture
-def service(make_local_service: Callable[..., LocalService]) -> LocalService:
-    return make_local_service(app=[MFECHO_APP, NAPPER_APP, SHOUT_APP])
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """One service for the module's tests: each looks only at its own runs."""
+    yield from module_service(tmp_path_factory, "sdk", app=[MFECHO_APP, NAPPER_APP, SHOUT_APP])
+
+
+pytestmark = pytest.mark.xdist_group("sdk")  # one worker starts the module's service once
 
 
 def sdk_app(service: LocalService, app_id: str) -> Any:

@@ -9,6 +9,7 @@ import asyncio
 from datetime import datetime, timezone
 
 import httpx
+import pytest
 
 from nextmv_tui.cloud.config import ClientConfig
 from nextmv_tui.tui.app import make_app
@@ -82,6 +83,7 @@ async def test_wrong_api_key_says_what_to_fix(inprocess_service):
         assert "wrong-key" not in problem + header(app), "never show the key"
 
 
+@pytest.mark.slow
 async def test_untrusted_tls_certificate_says_what_to_fix(make_local_service):
     service = make_local_service(tls=True)
     config = ClientConfig(endpoint=service.endpoint, api_key=service.api_key, profile="local")
@@ -138,6 +140,7 @@ class ScriptedApi:
         return self.good()
 
 
+@pytest.mark.slow
 async def test_malformed_5xx_reset_stall_and_unknown_status_never_crash():
     api = ScriptedApi(["good", "malformed", "missing-field", "503", "500", "reset",
                        "stall", "unknown-status", "good"])
@@ -159,6 +162,7 @@ async def test_malformed_5xx_reset_stall_and_unknown_status_never_crash():
         assert app.store.rows["run-1"].status_word in ("unknown", "running")
 
 
+@pytest.mark.slow
 async def test_429_is_rate_limited_not_a_server_error():
     api = ScriptedApi(["good"] + ["429"] * 12)
     config = ClientConfig(endpoint="http://fake.invalid", api_key="k", profile="fake")
@@ -172,6 +176,7 @@ async def test_429_is_rate_limited_not_a_server_error():
         await wait_until(pilot, lambda: app.queue.connection == "online", 60, message="recovery")
 
 
+@pytest.mark.slow
 async def test_offline_header_counts_down(local_service):
     app = app_for(local_service)
     async with app.run_test(size=SIZE) as pilot:
@@ -190,6 +195,7 @@ async def test_offline_header_counts_down(local_service):
         assert f"retrying in {round(app.main.header_info.retry_in or 0)}s" in header(app)
 
 
+@pytest.mark.slow
 async def test_after_the_service_dies_counters_stop_and_rows_say_they_are_not_fresh(
     make_local_service,
 ):

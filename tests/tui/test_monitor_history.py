@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from nextmv import cloud as sdk_cloud  # type: ignore[import-untyped]
 
 from nextmv_tui.cloud.client import NextmvClient
@@ -94,6 +95,7 @@ async def test_runs_finished_before_launch_are_listed_and_survive_a_restart(
     assert listings[0] == listings[1], "a new monitor lists the same runs, the same way"
 
 
+@pytest.mark.slow
 async def test_a_fast_sdk_run_made_while_open_appears_within_the_bound(local_service):
     # The queue is polled once a minute: this run can only arrive through the history.
     app = app_for(local_service, refresh=60.0)
@@ -138,7 +140,8 @@ async def test_history_problems_show_without_hiding_the_queue(make_inprocess_ser
     async with client_for(service) as client:
         waiting = await client.create_run("knapsack", knapsack_request(name="waiting"))
     transport = FailingRuns(service.transport)
-    app = app_for(service, transport=transport)
+    # A 1 s first retry, not the default 5 s: the line clears at the first retry that works.
+    app = app_for(service, transport=transport, history=HistoryOptions(error_delay=1.0))
     async with app.run_test(size=SIZE) as pilot:
         problem = app.main.problem_line
 

@@ -7,6 +7,7 @@ marks rows for restyling and the main screen runs the same keyed ``sync`` as a r
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandInput, CommandPalette
 
 from tests.tui.conftest import palette_hit, wait_until
@@ -15,6 +16,7 @@ from tests.tui.helpers import app_for, client_for, knapsack_request
 THEMES = ["nord", "gruvbox", "textual-light", "dracula", "textual-dark"]
 
 
+@pytest.mark.slow
 async def test_switching_themes_with_runs_listed_keeps_the_app_and_every_row(
     make_inprocess_service,
 ):
