@@ -99,6 +99,11 @@ class _Call:
     retry: RetryMode = "transient"
 
 
+def _read_parts(reader: QueueReader, parts: list[bytes], label: str) -> QueueSnapshot:
+    """On a worker thread: join the body's pieces and read it."""
+    return reader.read(b"".join(parts), label)
+
+
 class NextmvClient:
     def __init__(
         self,
@@ -146,8 +151,12 @@ class NextmvClient:
         last committed snapshot are parsed (``cloud/queue_reader.py``), and none of the
         parsing runs on the event loop."""
         label = _label("GET", "v1/account/queue")
-        response = await self._send(_Call("GET", self._url("v1/account/queue"), label))
-        return await asyncio.to_thread(reader.read, response.content, label)
+        call = _Call("GET", self._url("v1/account/queue"), label)
+        # The body's pieces are joined on the thread too: at 50,000 runs that is 18 MB, a
+        # copy measured at 14-54 ms when it ran on the loop (httpx's ``aread``).
+        parts: list[bytes] = []
+        await self._send_with_retry(lambda: self._build(call), label, call.retry, parts=parts)
+        return await asyncio.to_thread(_read_parts, reader, parts, label)
 
     async def run_information(self, app_id: str, run_id: str) -> RunInformation:
         return await self._get_model(f"{_run_path(app_id, run_id)}/metadata", RunInformation)
@@ -472,21 +481,21 @@ class NextmvClient:
         response = await self._send(_Call("GET", self._url(path), label, params=params))
         return _parse(model, response, label)
 
-    async def _send(self, call: _Call) -> httpx.Response:
-        def build() -> httpx.Request:
-            headers = self._api_headers() if call.auth else {}
-            if call.json_body is not None:
-                body = json.dumps(
-                    call.json_body, separators=(",", ":"), ensure_ascii=False
-                ).encode("utf-8", "surrogatepass")
-                return self._http.build_request(
-                    call.method, call.url, params=call.params, content=body, headers=headers
-                )
+    def _build(self, call: _Call) -> httpx.Request:
+        headers = self._api_headers() if call.auth else {}
+        if call.json_body is not None:
+            body = json.dumps(
+                call.json_body, separators=(",", ":"), ensure_ascii=False
+            ).encode("utf-8", "surrogatepass")
             return self._http.build_request(
-                call.method, call.url, params=call.params, headers=headers
+                call.method, call.url, params=call.params, content=body, headers=headers
             )
+        return self._http.build_request(call.method, call.url, params=call.params,
+                                        headers=headers)
 
-        response = await self._send_with_retry(build, call.label, call.retry)
+    async def _send(self, call: _Call) -> httpx.Response:
+        response = await self._send_with_retry(lambda: self._build(call), call.label,
+                                               call.retry)
         await response.aread()
         return response
 
@@ -497,10 +506,12 @@ class NextmvClient:
         mode: RetryMode,
         *,
         stream: bool = False,
+        parts: list[bytes] | None = None,
     ) -> httpx.Response:
         """Send until success or a non-retryable failure; returns a 2xx response.
 
-        With ``stream`` the body is left unread (the caller must close the response).
+        With ``stream`` the body is left unread (the caller must close the response). With
+        ``parts`` the decoded body is left in that list, unjoined (the response is closed).
         """
         policy = self._retry
         attempt = 0
@@ -531,7 +542,7 @@ class NextmvClient:
             except httpx.HTTPError as exc:  # invalid URL, unsupported protocol, ...
                 raise ConnectionLostError(f"{label}: {exc}", endpoint=self.endpoint) from None
             if response.is_success:
-                if stream or await self._read_success(response, label, mode, last):
+                if stream or await self._read_success(response, label, mode, last, parts):
                     return response
                 await policy.sleep(policy.delay(attempt))
                 continue
@@ -549,11 +560,18 @@ class NextmvClient:
             await policy.sleep(policy.delay(attempt, retry_after))
 
     async def _read_success(
-        self, response: httpx.Response, label: str, mode: RetryMode, last: bool
+        self, response: httpx.Response, label: str, mode: RetryMode, last: bool,
+        parts: list[bytes] | None = None,
     ) -> bool:
-        """Read a 2xx body; False when a transient fault means: send the request again."""
+        """Read a 2xx body (into ``parts`` if given); False when a transient fault means:
+        send the request again."""
         try:
-            await response.aread()
+            if parts is None:
+                await response.aread()
+            else:
+                parts.clear()  # a retry starts the body again
+                async for part in response.aiter_bytes():
+                    parts.append(part)
         except httpx.DecodingError:
             await response.aclose()
             raise MalformedResponseError(
