@@ -201,7 +201,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         self.queue_reader.commit(message.snapshot)  # applied: the next poll compares with it
         self.queue_reader.forget(change.reparse)
         self.main.apply_change(change)
-        settle_memory(change)
+        collector.settle(len(change.added))  # frozen for the collector (tui/collector.py)
         self._fetch_finals()
         self.main.show_connection()
         self.history.queue_changed(change, self.store)  # list those applications now
@@ -281,7 +281,7 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         change = self.history.handle(message.event, self.store, self.settings.clock())
         if change is not None:
             self.main.apply_change(change)
-            settle_memory(change)
+            collector.settle(len(change.added))  # frozen for the collector (tui/collector.py)
         self.main.show_connection()
 
     # --- refresh controls: the queue's poller and the detail pane's ------------------------
@@ -325,15 +325,6 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
 def _import_dialogs() -> None:
     import nextmv_tui.tui.screens.confirm_cancel
     import nextmv_tui.tui.screens.submit  # noqa: F401
-
-
-def settle_memory(change: Change) -> None:
-    """After many runs arrived at once, move what is alive into the collector's permanent
-    generation (``gc.freeze``): the rows live for the session, and a full collection walking
-    50,000 of them blocked the event loop 150-230 ms at a time (measured: gc callbacks in
-    ``benchmarks/tui_refresh.py`` runs). Rows hold no reference cycles, so freed rows are
-    still reclaimed by reference counting."""
-    collector.settle(len(change.added))
 
 
 def make_app(settings: Settings) -> NextmvTuiApp:

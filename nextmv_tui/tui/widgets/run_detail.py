@@ -101,7 +101,6 @@ class RunDetail(Vertical):
         self._log_lines: list[str] = []
         self._cache: OrderedDict[str, Cached] = OrderedDict()
         self._signature: tuple[object, ...] = ()
-        self._dumped: tuple[RunInformation | None, str] = (None, "")
         self._output_shown = ""
         self._status_shown: str | None = None
         self._queue_stale = False
@@ -386,7 +385,7 @@ class RunDetail(Vertical):
         now = self._counter_now()
         since = self._info.metadata.status_changed_at if self._info else None
         signature = (
-            self._info_text(),
+            self._info,  # compared by identity, else field by field (a re-fetch may be equal)
             self._row.status_word if self._row else None, self.run_id, self.frozen, self._hint,
             self._label_width(),
             self._extras(self._row), self._row.objective if self._row else None,
@@ -401,16 +400,6 @@ class RunDetail(Vertical):
         # Only the ages changed: same number of lines, so no layout pass is needed.
         self._info_view.update(self.render_info(), layout=not same_shape)
         self._render_plot()
-
-    def _info_text(self) -> str | None:
-        """The run information as JSON, dumped once per information object (the signature
-        is checked every second; the object changes only when a fetch answers)."""
-        info = self._info
-        if info is None:
-            return None
-        if self._dumped[0] is not info:
-            self._dumped = (info, info.model_dump_json())
-        return self._dumped[1]
 
     def _render_plot(self) -> None:
         """The objective over time, when the run's statistics carry a series."""
