@@ -11,7 +11,8 @@ in a window is the longest block the user could feel there. Records go to ``<pat
 
 ``time.monotonic()`` is CLOCK_MONOTONIC, shared by every process of the machine, so a harness
 can cut the records at the moments it saw on its side. Unset (the default), ``start_if_enabled``
-reads one environment variable and returns: no task, no file, no cost. Standard library only.
+reads one environment variable and returns: no task, no file, no cost. Standard library
+only (and ``loop_trace``, which is too).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+
+from nextmv_tui.tui import loop_trace
 
 ENV_VAR = "NEXTMV_TUI_LOOP_PROBE"
 INTERVAL = 0.005
@@ -37,10 +40,7 @@ def start_if_enabled() -> None:
     if not path or _task is not None:
         return
     _task = asyncio.get_running_loop().create_task(_probe(path), name="loop-probe")
-    if os.environ.get("NEXTMV_TUI_LOOP_TRACE"):
-        from nextmv_tui.tui import loop_trace
-
-        loop_trace.start_if_enabled()
+    loop_trace.start_if_enabled()
 
 
 async def _probe(path: str) -> None:
@@ -53,8 +53,8 @@ async def _probe(path: str) -> None:
             now = time.monotonic()
             if now - due >= MIN_LATE:
                 pending.append(f"{due:.6f} {now - due:.6f}\n")
-                if now - due >= TRACE_BLOCK:
-                    _trace_block(due, now - due)
+                if now - due >= TRACE_BLOCK and loop_trace.enabled():
+                    loop_trace.note(f"block {due:.6f} {now - due:.6f}")
             if now >= next_flush:
                 _flush(path, pending, now)
                 pending = []
@@ -70,10 +70,3 @@ def _flush(path: str, lines: list[str], now: float) -> None:
             handle.write(f"# {now:.6f}\n")
     except OSError:  # a benchmark aid must never take the app down
         pass
-
-
-def _trace_block(due: float, late: float) -> None:
-    from nextmv_tui.tui import loop_trace
-
-    if loop_trace.enabled():
-        loop_trace.note(f"block {due:.6f} {late:.6f}")
