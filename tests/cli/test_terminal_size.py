@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.pty_monitor import PtyMonitor, monitor_env, wait_for
+from tests.cli.pty_monitor import PtyMonitor, monitor_env
 from tests.conftest import LocalService
 
 
@@ -19,9 +19,8 @@ def test_the_real_terminal_size_wins_over_columns_and_lines(
                           local_service.api_key, "--refresh", "1"], env, cols=140, rows=40)
     try:
         monitor.wait_started()
-        rows = wait_for(lambda: [line for line in monitor.text().splitlines()
-                                 if "q Quit" in line] and monitor.text().splitlines(), 30,
-                        "the footer")
+        monitor.wait_text("q Quit")
+        rows = monitor.text().splitlines()
         footer = next(i for i, line in enumerate(rows) if "q Quit" in line)
         assert footer == 39, f"footer on row {footer}, not the pty's last row:\n{monitor.text()}"
     finally:
