@@ -193,6 +193,39 @@ class PtyMonitor:
                     return True
         return False
 
+    def _pending(self) -> int:
+        """Bytes the monitor wrote that nobody has read yet (FIONREAD on the master)."""
+        return int(struct.unpack("i", fcntl.ioctl(self.master, termios.FIONREAD, b"\0" * 4))[0])
+
+    def stuck_writing(self, hold: float = 0.5) -> bool:
+        """Blocked in write(2) for good, not for a moment: still in it, with the same bytes
+        pending, throughout ``hold`` s. A single look can catch a write that only waits for
+        the kernel to move the pty's buffers; that one completes, and the shutdown that was
+        meant to find the terminal stuck would then finish cleanly."""
+        if not self.blocked_writing():
+            return False
+        pending = self._pending()
+        until = time.monotonic() + hold
+        while time.monotonic() < until:
+            time.sleep(0.02)  # sampling a state that must not change, not waiting for one
+            if not self.blocked_writing() or self._pending() != pending:
+                return False
+        return True
+
+    def block_writes(self, timeout: float = 60.0) -> None:
+        """Stall the terminal and make the monitor repaint (each resize redraws the whole
+        screen) until its writer is stuck in write(2)."""
+        self.stop_reading()
+        sizes = iter((100 + i % 2 * 40, 30 + i % 2 * 10) for i in range(100_000))
+
+        def stuck() -> bool:
+            if self.stuck_writing():
+                return True
+            self.resize(*next(sizes))
+            return False
+
+        wait_for(stuck, timeout, "the monitor to block writing to its terminal")
+
     def kill(self) -> None:
         """Test hygiene: make sure nothing is left behind."""
         if self.proc.poll() is None:

@@ -175,16 +175,7 @@ def test_a_stuck_monitor_ended_by_sigterm_still_stops_its_service(
     monitor = start_local()
     monitor.wait_started()
     service = wait_for(lambda: _healthy(data_dir), 10.0, "the service the monitor started")
-    monitor.stop_reading()
-    sizes = iter((100 + i % 2 * 40, 30 + i % 2 * 10) for i in range(1000))
-
-    def blocked() -> bool:
-        if monitor.blocked_writing():
-            return True
-        monitor.resize(*next(sizes))
-        return False
-
-    wait_for(blocked, 60.0, "the monitor to block writing to its terminal")
+    monitor.block_writes()
     sent = monitor.send_signal(signal.SIGTERM)
     assert monitor.wait_gone(sent, EXIT_WITHIN) in (128 + signal.SIGTERM, -signal.SIGALRM)
     wait_for(lambda: not _alive(service), SERVICE_GONE_WITHIN, "the service to stop")

@@ -148,16 +148,7 @@ def test_a_signal_ends_a_monitor_stuck_writing_to_its_terminal(
     machine keeps even the watchdog from running, the SIGALRM backstop)."""
     monitor = start_monitor(local_service.endpoint, local_service.api_key)
     monitor.wait_started()
-    monitor.stop_reading()
-    sizes = iter((100 + i % 2 * 40, 30 + i % 2 * 10) for i in range(1000))
-
-    def blocked() -> bool:
-        if monitor.blocked_writing():
-            return True
-        monitor.resize(*next(sizes))  # each resize repaints the whole screen
-        return False
-
-    wait_for(blocked, 60.0, "the monitor to block writing to its terminal")
+    monitor.block_writes()
     sent = monitor.send_signal(signum)
     code = monitor.wait_gone(sent, EXIT_WITHIN)
     if code != -signal.SIGALRM:
