@@ -17,21 +17,16 @@ from textual import events, on, work
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from nextmv_tui.cloud.errors import NotFoundError, RequestTimeoutError
+from nextmv_tui.cloud.errors import RequestTimeoutError
 from nextmv_tui.cloud.queue_reader import QueueReader
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.tui import actions, collector, loop_probe, loop_trace
+from nextmv_tui.tui.beyond_queue import BeyondQueueMixin
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.format import clean
 from nextmv_tui.tui.history_link import HistoryLink, bounds_of
 from nextmv_tui.tui.keys import KeysMixin
-from nextmv_tui.tui.messages import (
-    FinalStateFailed,
-    FinalStateLoaded,
-    HistoryArrived,
-    QueueFailed,
-    QueueLoaded,
-)
+from nextmv_tui.tui.messages import QueueFailed, QueueLoaded
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.screens.main import MainScreen
 from nextmv_tui.tui.screens.palette import SafePaletteApp
@@ -52,7 +47,7 @@ LAUNCH_HOLD_MAX = 10.0
 """The collector, held off by the command line, runs again after this at the latest."""
 
 
-class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
+class NextmvTuiApp(BeyondQueueMixin, SessionMixin, KeysMixin, SafePaletteApp):
     """The monitor. Build it with ``make_app(settings)``."""
 
     CSS_PATH = "app.tcss"
@@ -229,60 +224,6 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
     def _after_paint(self) -> None:
         collector.release_after_launch()  # the first rows are on screen
         self._start_history()
-
-    # --- final state of runs that left the queue ------------------------------------------
-
-    def _fetch_finals(self) -> None:
-        pending = self.store.pending_final()
-        if pending:
-            self.store.fetching(row.run_id for row in pending)
-            self._fetch_final_batch([(row.run_id, row.app_id) for row in pending])
-
-    @work(group="final", exit_on_error=False, name="final states")
-    async def _fetch_final_batch(self, items: list[tuple[str, str]]) -> None:
-        from nextmv_tui.tui.finals import fetch_final_states
-
-        await fetch_final_states(
-            self.client, items, lambda info: self.post_message(FinalStateLoaded(info)),
-            lambda run_id, exc: self.post_message(FinalStateFailed(run_id, exc)),
-        )
-
-    @on(FinalStateLoaded)
-    def _final_loaded(self, message: FinalStateLoaded) -> None:
-        if message.info.id not in self.store:
-            return  # asked before a profile switch
-        self.main.apply_change(self.store.apply_info(message.info, self.settings.clock()))
-
-    @on(FinalStateFailed)
-    def _final_failed(self, message: FinalStateFailed) -> None:
-        if isinstance(message.error, NotFoundError):
-            self.main.apply_change(self.store.mark_gone(message.run_id, str(message.error)))
-        else:
-            self.store.fetch_failed(message.run_id)  # retried after the next poll
-
-    # --- run history: every application's recent runs (cloud/history_fetch.py) ------------
-
-    def _start_history(self) -> None:
-        if self.history.started or not self.settings.poll:
-            return
-        history = self.history
-        if history.start(self.settings, lambda e: self.post_message(
-                HistoryArrived(e, history.generation))):
-            self._run_history()
-
-    def _run_history(self) -> None:
-        self.run_worker(self.history.run(), group="history", exit_on_error=False,
-                        name="history")
-
-    @on(HistoryArrived)
-    def _history_arrived(self, message: HistoryArrived) -> None:
-        if message.generation != self.history.generation or not self.history.started:
-            return  # sent before a profile switch: another endpoint's runs
-        change = self.history.handle(message.event, self.store, self.settings.clock())
-        if change is not None:
-            self.main.apply_change(change)
-            collector.settle(len(change.added))  # frozen for the collector (tui/collector.py)
-        self.main.show_connection()
 
     # --- refresh controls: the queue's poller and the detail pane's ------------------------
 
