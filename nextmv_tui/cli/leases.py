@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from nextmv_tui.service.processes import pid_alive
+
 LEASES_DIR = "leases"
 MANAGED_FILE = "managed.json"
 LOCK_FILE = "lock"
@@ -53,16 +55,6 @@ def _proc_stat(pid: int) -> tuple[str, int] | None:
     return fields[0].decode("ascii", "replace"), int(fields[19])
 
 
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass(frozen=True)
 class ProcessId:
     """A process, told apart from a later one that reuses its PID."""
@@ -81,7 +73,7 @@ class ProcessId:
             if stat is None or stat[0] in ("Z", "X", "x"):
                 return None
             return cls(pid, stat[1], _boot_id())
-        return cls(pid) if _pid_exists(pid) else None
+        return cls(pid) if pid_alive(pid) else None
 
     @classmethod
     def me(cls) -> ProcessId:

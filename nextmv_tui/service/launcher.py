@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from nextmv_tui.service.processes import pid_alive
 from nextmv_tui.service.settings import (
     API_KEY_FILE,
     DEFAULT_PORT,
@@ -77,18 +78,6 @@ def read_service_file(data_dir: Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) and isinstance(info.get("endpoint"), str) else None
 
 
-def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 1:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _healthy(endpoint: str, verify: bool | str, timeout: float = 2.0) -> bool:
     try:
         response = httpx.get(endpoint.rstrip("/") + "/healthz", timeout=timeout, verify=verify)
@@ -112,7 +101,7 @@ def _key_accepted(endpoint: str, api_key: str, verify: bool | str) -> bool:
 
 def _running(data_dir: Path) -> LocalServiceHandle | None:
     info = read_service_file(data_dir)
-    if info is None or not _pid_alive(info.get("pid")):
+    if info is None or not pid_alive(info.get("pid")):
         return None
     cert = info.get("cert")
     verify: bool | str = cert if isinstance(cert, str) and cert else True

@@ -48,6 +48,20 @@ def group_members(pgid: int) -> list[int] | None:
     return members
 
 
+def pid_alive(pid: object) -> bool:
+    """A process with this ID exists (one of another user's counts: it is not ours to
+    reuse). Anything but an int above 1 is no process: IDs come from files on disk."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def group_alive(pgid: int) -> bool:
     """True while a live (non-zombie) process of the group exists."""
     members = group_members(pgid)
