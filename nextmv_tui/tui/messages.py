@@ -6,6 +6,7 @@ a run that is no longer selected (a cancelled worker may still have posted one).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,16 @@ class QueueLoaded(Message):
 
     snapshot: QueueSnapshot
     token: int
+
+
+@dataclass
+class QueuePreviewed(Message):
+    """The first queue, read without pydantic (``QueueReader.preview``), to be shown now;
+    the same poll validates it and posts ``QueueLoaded`` once ``painted`` is set."""
+
+    snapshot: QueueSnapshot
+    token: int
+    painted: asyncio.Event
 
 
 @dataclass
