@@ -31,6 +31,7 @@ from nextmv_tui.tui.messages import (
     FinalStateFailed,
     FinalStateLoaded,
     HistoryArrived,
+    PreviewRejected,
     QueueFailed,
     QueueLoaded,
     QueuePreviewed,
@@ -174,7 +175,8 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         """The first queue, read without pydantic, is shown at once; then the same answer
         is validated on a thread (after that paint: importing pydantic would compete with
         it) into the snapshot this poll reports, with the same rows. An answer pydantic
-        rejects is polled again through the client, whose error names the field."""
+        rejects (one the preview should not have taken) has its rows withdrawn and is polled
+        again through the client, whose error names the field, as before."""
         painted = asyncio.Event()
         self.post_message(QueuePreviewed(preview, token, painted))
         with contextlib.suppress(asyncio.TimeoutError):
@@ -183,7 +185,13 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         try:
             return await asyncio.to_thread(self.queue_reader.read, preview.body)
         except MalformedResponseError:
+            self.post_message(PreviewRejected(preview, token))
             return None
+
+    @on(PreviewRejected)
+    def _preview_rejected(self, message: PreviewRejected) -> None:
+        if self.store.is_current(message.token):
+            self.main.apply_change(self.store.withdraw(message.snapshot))
 
     @on(QueuePreviewed)
     def _queue_previewed(self, message: QueuePreviewed) -> None:

@@ -42,6 +42,14 @@ class QueuePreviewed(Message):
 
 
 @dataclass
+class PreviewRejected(Message):
+    """The previewed first queue did not validate: its rows are withdrawn."""
+
+    snapshot: QueueSnapshot
+    token: int
+
+
+@dataclass
 class QueueFailed(Message):
     """A queue poll failed; ``error`` is shown as is (NextmvError messages are readable)."""
 

@@ -558,6 +558,22 @@ class RunStore:
             removed.append(row.run_id)
         return removed
 
+    def withdraw(self, snapshot: QueueSnapshot) -> Change:
+        """Forget the rows a queue preview added (``QueueReader.preview``) when its answer
+        then failed validation: the screen shows what it would have shown without it."""
+        change = Change()
+        for run_id in snapshot.ids:
+            row = self.rows.get(run_id)
+            if row is None or not row.in_queue or row.submitted or row.in_history:
+                continue
+            del self.rows[run_id]
+            self._picked.pop(run_id, None)
+            if self.selected == run_id:
+                self.selected = None
+            change.removed.append(run_id)
+        self._listed = self._listed - set(change.removed)
+        return self._touched(change)
+
     def mark_gone(self, run_id: str, reason: str) -> Change:
         """The server no longer knows a run that left the queue: keep it, say so."""
         change = Change()
