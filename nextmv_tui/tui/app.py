@@ -31,7 +31,6 @@ from nextmv_tui.tui.messages import (
     FinalStateFailed,
     FinalStateLoaded,
     HistoryArrived,
-    PreviewRejected,
     QueueFailed,
     QueueLoaded,
     QueuePreviewed,
@@ -185,19 +184,17 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         try:
             return await asyncio.to_thread(self.queue_reader.read, preview.body)
         except MalformedResponseError:
-            self.post_message(PreviewRejected(preview, token))
+            self.post_message(QueuePreviewed(preview, token, painted, rejected=True))
             return None
-
-    @on(PreviewRejected)
-    def _preview_rejected(self, message: PreviewRejected) -> None:
-        if self.store.is_current(message.token):
-            self.main.apply_change(self.store.withdraw(message.snapshot))
 
     @on(QueuePreviewed)
     def _queue_previewed(self, message: QueuePreviewed) -> None:
         loop_trace.mark(f"queue-previewed {len(message.snapshot.entries)}")
         if not self.store.is_current(message.token):
             message.painted.set()
+            return
+        if message.rejected:  # its answer did not validate: as if it never came
+            self.main.apply_change(self.store.withdraw(message.snapshot))
             return
 
         def shown(change: Change, now: datetime) -> None:

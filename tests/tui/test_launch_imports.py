@@ -18,6 +18,7 @@ LATER = (
     "pydantic_core",
     "nextmv_tui.cloud.models",
     "nextmv_tui.cloud.catalog",  # the submit dialog's choices
+    "nextmv_tui.tui.statistics",  # a fetched run's statistics table and plot series
     "yaml",
     "plotext",  # the objective plot: when a run with a series is selected
     "nextmv_tui.cloud.client",

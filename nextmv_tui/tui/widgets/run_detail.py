@@ -46,7 +46,6 @@ from nextmv_tui.tui.format import (
 from nextmv_tui.tui.messages import DetailFailed, DetailFetched
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.state import RunRow
-from nextmv_tui.tui.statistics import objective_series
 from nextmv_tui.tui.timers import PollTimer
 
 if TYPE_CHECKING:
@@ -410,6 +409,8 @@ class RunDetail(Vertical):
         self._plotted = self._info
         meta = self._info.metadata if self._info is not None else None
         stats = (meta.statistics or meta.metrics) if meta is not None else None
+        from nextmv_tui.tui.statistics import objective_series  # not before the first rows
+
         self._series = objective_series(stats) if stats else None
         if self._plot is None and self._series is not None:
             from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
