@@ -240,16 +240,24 @@ class QueueReader:
             digests[key] = run_id
         return QueueSnapshot(ids, entries, digests, frozenset(seen))
 
-    @property
-    def fresh(self) -> bool:
-        """Nothing read and committed yet: the next answer may be previewed."""
-        return not self._known
-
     def preview(self, body: bytes) -> QueueSnapshot | None:
         """The first answer read without pydantic (module docstring), or None when this
         reader has read before or ``body`` is outside what the preview accepts (then
         ``read`` it). The snapshot keeps ``body``: validate it with ``read`` next."""
-        return preview(body) if self.fresh else None
+        if self._known:
+            return None
+        try:
+            raws = _split(body)
+            ids: list[str] = []
+            entries: dict[str, QueueEntry] = {}
+            for raw in raws:
+                entry = _preview_entry(raw)
+                if entry.id not in entries:
+                    entries[entry.id] = entry
+                    ids.append(entry.id)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError):
+            return None
+        return QueueSnapshot(ids, entries, {}, frozenset(ids), body=body)
 
     def commit(self, snapshot: QueueSnapshot) -> None:
         """``snapshot`` was applied: its entries are what the next read compares with (a
@@ -265,23 +273,6 @@ class QueueReader:
 
     def reset(self) -> None:
         self._known = {}
-
-
-def preview(body: bytes) -> QueueSnapshot | None:
-    """``QueueReader.preview`` for a reader that has read nothing yet (the launch prefetch
-    calls it on its own thread, before any reader exists)."""
-    try:
-        raws = _split(body)
-        ids: list[str] = []
-        entries: dict[str, QueueEntry] = {}
-        for raw in raws:
-            entry = _preview_entry(raw)
-            if entry.id not in entries:
-                entries[entry.id] = entry
-                ids.append(entry.id)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError):
-        return None
-    return QueueSnapshot(ids, entries, {}, frozenset(ids), body=body)
 
 
 def _split(body: bytes) -> list[msgspec.Raw]:
@@ -338,6 +329,4 @@ def _msgspec_path(message: str) -> str:
     return path or "(body)"
 
 
-__all__ = [
-    "LABEL", "PreviewEntry", "QueueEntry", "QueueReader", "QueueSnapshot", "digest", "preview",
-]
+__all__ = ["LABEL", "PreviewEntry", "QueueEntry", "QueueReader", "QueueSnapshot", "digest"]

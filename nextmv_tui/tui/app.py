@@ -145,7 +145,6 @@ class NextmvTuiApp(SessionMixin, KeysMixin, SafePaletteApp):
         loop_trace.mark("fetch-start")
         early = await prefetch.queue(PREFETCH_WAIT, reader) if prefetch is not None else None
         loop_trace.mark("fetch-read")
-        await self.main.mounted.wait()  # the prefetch may answer before the screen is up
         if early is not None and early.provisional:
             early = await self._validate_preview(early, token)
         if early is not None:

@@ -33,7 +33,6 @@ class QueuePrefetch:
         self._verify = verify
         self._timeout = timeout
         self._result: tuple[int, bytes] | None = None
-        self._preview: QueueSnapshot | None = None
         self._thread = threading.Thread(target=self._run, name="queue-prefetch", daemon=True)
 
     @classmethod
@@ -77,29 +76,19 @@ class QueuePrefetch:
                 self._result = (response.status, response.read())
             finally:
                 connection.close()
-            if self._result[0] == 200:  # read here, while the main thread still imports
-                from nextmv_tui.cloud.queue_reader import preview
-
-                self._preview = preview(self._result[1])
         except Exception:  # optimisation only: the app falls back to its client
             self._result = None
 
     async def queue(self, timeout: float, reader: QueueReader) -> QueueSnapshot | None:
         """The queue it read, if it answered well within ``timeout`` s; else None (the app
-        then polls through its client). Read without pydantic by ``queue_reader.preview``
-        (a provisional snapshot the app shows, then validates), on the prefetch's own
-        thread while the main thread imports; an answer the preview does not accept is
-        read on a thread by ``reader.read`` like every poll's."""
+        then polls through its client). Read on a thread by ``reader.preview`` (no
+        pydantic: a provisional snapshot the app shows, then validates) or, for an answer
+        the preview does not accept, by ``reader.read`` like every poll's."""
         from nextmv_tui.cloud.errors import MalformedResponseError
 
-        if self._thread.is_alive():
-            answer = await asyncio.to_thread(self.wait, timeout)
-        else:  # answered during the imports: no trip through a thread (and the loop) again
-            answer = self._result
+        answer = await asyncio.to_thread(self.wait, timeout)
         if answer is None or answer[0] != 200:
             return None
-        if self._preview is not None and reader.fresh:
-            return self._preview
         preview = await asyncio.to_thread(reader.preview, answer[1])
         if preview is not None:
             return preview

@@ -16,7 +16,6 @@ short ones split the height evenly; ``z`` or ``enter`` zooms the detail pane.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -81,8 +80,6 @@ class MainScreen(RunActions):
         key_display: Callable[[str], str] = str,
     ) -> None:
         super().__init__(id="main-screen")
-        self.mounted = asyncio.Event()
-        """Set once the widgets are mounted: the first queue is applied no earlier."""
         self.settings = settings
         self.store = store
         self.get_client = client
@@ -148,7 +145,6 @@ class MainScreen(RunActions):
         # "↑ 3 active above (home)" follows the scroll at once, not at the next tick
         self.watch(self.table, "scroll_y", lambda _old, _new: self._update_summary(),
                    init=False)
-        self.mounted.set()
 
     # --- store changes -> widgets -----------------------------------------------------------
 

@@ -11,10 +11,7 @@ live counters stop at the last good fetch and say "as of". Finished runs are cac
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import importlib
-import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -59,7 +56,6 @@ if TYPE_CHECKING:
     from nextmv_tui.tui.statistics import Series
     from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
 
-CLIENT_MODULE = "nextmv_tui.cloud.client"
 LOG_MAX_LINES = 1000
 PLOT_MIN_WIDTH = 120
 """A narrower pane shows no plot (the statistics table summarises the series)."""
@@ -213,9 +209,6 @@ class RunDetail(Vertical):
 
     @work(group="detail", exclusive=True, exit_on_error=False, name="detail")
     async def _fetch(self, run_id: str, app_id: str, plan: Plan) -> None:
-        if CLIENT_MODULE not in sys.modules:  # the first fetch, right after the first rows:
-            # httpx, pydantic and the models import on a thread (~200 ms that held the loop)
-            await asyncio.to_thread(importlib.import_module, CLIENT_MODULE)
         client = self._get_client()
         try:
             info = await client.run_information(app_id, run_id) if plan.info else None
