@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from nextmv_tui.cloud.errors import (
     AuthError,
@@ -47,7 +47,9 @@ from nextmv_tui.cloud.errors import (
     RateLimitedError,
     TransportError,
 )
-from nextmv_tui.cloud.models import RunSummary
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.models import RunSummary
 
 Phase = Literal["launch", "backfill", "refresh"]
 

@@ -19,6 +19,16 @@ entry at a time, so the interpreter hands the GIL back to the event loop every f
 milliseconds. What was read counts as known only after ``commit``, which the owner calls on
 its own thread once the snapshot has been applied: a snapshot that was read but then
 dropped (superseded, failed) never makes its entries "unchanged".
+
+The first answer can also be read without pydantic (``preview``): importing pydantic and
+building its validators costs about 80 ms of CPU at launch, and the first rows need none of
+it. ``preview`` decodes every entry with msgspec into a ``PreviewEntry`` whose fields are
+checked at least as strictly as ``QueuedRun`` checks them and read to the same values, so
+the rows it gives are the rows the validated answer gives. The owner shows them, then
+validates the same body with ``read`` (the snapshot keeps it) and applies that: the store
+then holds what pydantic accepted, and nothing on screen changes. An answer ``preview``
+does not accept (a shape or value outside its strict subset) is left to ``read``, whose
+error names the field as before.
 """
 
 from __future__ import annotations
@@ -27,12 +37,17 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
-from pydantic import ValidationError
 
 from nextmv_tui.cloud.errors import MalformedResponseError
-from nextmv_tui.cloud.models import QueuedRun
+from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.timefmt import as_utc
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.models import QueuedRun
 
 LABEL = "GET v1/account/queue"
 
@@ -51,6 +66,101 @@ _TAIL = re.compile(rb'\]\s*\}\s*\Z')
 _BETWEEN = re.compile(rb"\}\s*,\s*\{")
 
 
+class QueueEntry(Protocol):
+    """What is read of one queue entry: a validated ``QueuedRun`` or a ``PreviewEntry``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def user_email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def application_id(self) -> str: ...
+    @property
+    def application_instance_id(self) -> str: ...
+    @property
+    def application_version_id(self) -> str: ...
+    @property
+    def execution_class(self) -> str: ...
+    @property
+    def status_v2(self) -> RunStatus: ...
+    @property
+    def queuing_priority(self) -> int | None: ...
+    @property
+    def status_changed_at(self) -> datetime | None: ...
+
+
+class _WireEntry(msgspec.Struct):
+    """``QueuedRun``'s fields as msgspec reads them: each type accepts a subset of what
+    pydantic accepts (strings and nulls where it takes anything; JSON integers only for the
+    priority; datetimes as text, parsed below); an entry outside it is left to ``read``."""
+
+    id: str
+    created_at: str
+    user_email: str | None = ""
+    name: str | None = ""
+    description: str | None = ""
+    application_id: str | None = ""
+    application_instance_id: str | None = ""
+    application_version_id: str | None = ""
+    execution_class: str | None = ""
+    status_v2: str | None = None
+    status: str | None = None
+    queuing_priority: int | None = None
+    status_changed_at: str | None = None
+
+
+class PreviewEntry(msgspec.Struct, frozen=True):
+    """One queue entry read without pydantic, to the values ``QueuedRun`` would hold."""
+
+    id: str
+    user_email: str
+    name: str
+    description: str
+    created_at: datetime
+    application_id: str
+    application_instance_id: str
+    application_version_id: str
+    execution_class: str
+    status_v2: RunStatus
+    status: str | None
+    queuing_priority: int | None
+    status_changed_at: datetime | None
+
+
+_WIRE_ENTRY = msgspec.json.Decoder(_WireEntry)
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+"""Digits past the microsecond: pydantic drops them, msgspec would round."""
+
+
+def _when(text: str) -> datetime:
+    """RFC 3339 text as ``UtcDatetime`` reads it (msgspec.ValidationError otherwise)."""
+    return as_utc(msgspec.convert(_FRACTION.sub(r"\1", text, count=1), datetime))
+
+
+def _preview_entry(raw: msgspec.Raw) -> PreviewEntry:
+    wire = _WIRE_ENTRY.decode(raw)
+    changed = wire.status_changed_at
+    return PreviewEntry(
+        id=wire.id,
+        user_email=wire.user_email or "",
+        name=wire.name or "",
+        description=wire.description or "",
+        created_at=_when(wire.created_at),
+        application_id=wire.application_id or "",
+        application_instance_id=wire.application_instance_id or "",
+        application_version_id=wire.application_version_id or "",
+        execution_class=wire.execution_class or "",
+        status_v2=RunStatus.parse(wire.status_v2),
+        status=wire.status,
+        queuing_priority=wire.queuing_priority,
+        status_changed_at=None if changed is None else _when(changed),
+    )
+
+
 def digest(raw: bytes | memoryview | msgspec.Raw) -> bytes:
     """128-bit digest of one entry's bytes (collisions are not a practical concern)."""
     return hashlib.blake2b(raw, digest_size=16).digest()
@@ -63,19 +173,26 @@ class QueueSnapshot:
 
     ids: list[str]
     """Each run ID once, in the server's order (a repeated ID keeps its first entry)."""
-    entries: dict[str, QueuedRun]
-    """New or changed entries by run ID."""
+    entries: dict[str, QueueEntry]
+    """New or changed entries by run ID (``PreviewEntry`` in a preview, else ``QueuedRun``)."""
     digests: dict[bytes, str] = field(default_factory=dict, repr=False)
     """Entry digest -> run ID for every entry (what ``commit`` makes known)."""
     id_set: frozenset[str] = field(default_factory=frozenset, repr=False)
     """``ids`` as a set (built with the snapshot, on the reader's thread)."""
+    body: bytes | None = field(default=None, repr=False)
+    """A preview's answer, to be validated by ``QueueReader.read`` (None: validated)."""
 
     def __post_init__(self) -> None:
         if not self.id_set and self.ids:
             self.id_set = frozenset(self.ids)
 
     @property
-    def runs(self) -> list[QueuedRun]:
+    def provisional(self) -> bool:
+        """Read by ``QueueReader.preview``: shown, not validated yet."""
+        return self.body is not None
+
+    @property
+    def runs(self) -> list[QueueEntry]:
         """The parsed entries (all of them when nothing was known before)."""
         return list(self.entries.values())
 
@@ -100,16 +217,18 @@ class QueueReader:
             raise MalformedResponseError(label, _msgspec_path(str(exc)), detail) from None
         except msgspec.DecodeError:
             raise MalformedResponseError(label, "(body)", "not valid JSON") from None
+        from nextmv_tui.cloud.models import QueuedRun  # pydantic: imported on the first read
+
         known = self._known  # read once: ``commit`` may swap it from the owner's thread
         ids: list[str] = []
-        entries: dict[str, QueuedRun] = {}
+        entries: dict[str, QueueEntry] = {}
         digests: dict[bytes, str] = {}
         seen: set[str] = set()
         for index, raw in enumerate(raws):
             key = digest(raw)
             run_id = known.get(key)
             if run_id is None:
-                entry = _validate(bytes(raw), label, index)
+                entry = _validate(QueuedRun, bytes(raw), label, index)
                 run_id = entry.id
                 if run_id in seen:
                     continue
@@ -121,9 +240,30 @@ class QueueReader:
             digests[key] = run_id
         return QueueSnapshot(ids, entries, digests, frozenset(seen))
 
+    def preview(self, body: bytes) -> QueueSnapshot | None:
+        """The first answer read without pydantic (module docstring), or None when this
+        reader has read before or ``body`` is outside what the preview accepts (then
+        ``read`` it). The snapshot keeps ``body``: validate it with ``read`` next."""
+        if self._known:
+            return None
+        try:
+            raws = _split(body)
+            ids: list[str] = []
+            entries: dict[str, QueueEntry] = {}
+            for raw in raws:
+                entry = _preview_entry(raw)
+                if entry.id not in entries:
+                    entries[entry.id] = entry
+                    ids.append(entry.id)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError):
+            return None
+        return QueueSnapshot(ids, entries, {}, frozenset(ids), body=body)
+
     def commit(self, snapshot: QueueSnapshot) -> None:
-        """``snapshot`` was applied: its entries are what the next read compares with."""
-        self._known = snapshot.digests
+        """``snapshot`` was applied: its entries are what the next read compares with (a
+        preview's are not: they were not validated)."""
+        if not snapshot.provisional:
+            self._known = snapshot.digests
 
     def forget(self, run_ids: Iterable[str]) -> None:
         """Parse these runs' entries again next time (their applied state was lost)."""
@@ -166,9 +306,11 @@ def _split(body: bytes) -> list[msgspec.Raw]:
     return raws
 
 
-def _validate(raw: bytes, label: str, index: int) -> QueuedRun:
+def _validate(model: type[QueuedRun], raw: bytes, label: str, index: int) -> QueuedRun:
+    from pydantic import ValidationError
+
     try:
-        return QueuedRun.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -187,4 +329,4 @@ def _msgspec_path(message: str) -> str:
     return path or "(body)"
 
 
-__all__ = ["LABEL", "QueueReader", "QueueSnapshot", "digest"]
+__all__ = ["LABEL", "PreviewEntry", "QueueEntry", "QueueReader", "QueueSnapshot", "digest"]

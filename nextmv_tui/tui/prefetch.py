@@ -80,14 +80,18 @@ class QueuePrefetch:
             self._result = None
 
     async def queue(self, timeout: float, reader: QueueReader) -> QueueSnapshot | None:
-        """The queue it read (parsed by ``reader`` on a thread, like every poll's), if it
-        answered well within ``timeout`` s; else None (the app then polls through its
-        client)."""
+        """The queue it read, if it answered well within ``timeout`` s; else None (the app
+        then polls through its client). Read on a thread by ``reader.preview`` (no
+        pydantic: a provisional snapshot the app shows, then validates) or, for an answer
+        the preview does not accept, by ``reader.read`` like every poll's."""
         from nextmv_tui.cloud.errors import MalformedResponseError
 
         answer = await asyncio.to_thread(self.wait, timeout)
         if answer is None or answer[0] != 200:
             return None
+        preview = await asyncio.to_thread(reader.preview, answer[1])
+        if preview is not None:
+            return preview
         try:
             return await asyncio.to_thread(reader.read, answer[1])
         except MalformedResponseError:

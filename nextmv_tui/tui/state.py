@@ -25,13 +25,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from nextmv_tui.cloud.history import DEFAULT_MAX_AGE, DEFAULT_MAX_RUNS
-from nextmv_tui.cloud.models import QueuedRun, RunInformation, RunSummary
-from nextmv_tui.cloud.queue_reader import QueueSnapshot
+from nextmv_tui.cloud.queue_reader import QueueEntry, QueueSnapshot
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.batches import RunFilter, parse_filter
 from nextmv_tui.tui.queueing import QueueIndex, timestamp
+
+if TYPE_CHECKING:
+    from nextmv_tui.cloud.models import RunInformation, RunSummary
 
 HISTORY_LIMIT = 500
 BULK = 1000
@@ -52,9 +55,9 @@ class HistoryBounds:
     """Finished history runs kept over all applications (the newest)."""
 
 
-def _snapshot_of(runs: Sequence[QueuedRun]) -> QueueSnapshot:
+def _snapshot_of(runs: Sequence[QueueEntry]) -> QueueSnapshot:
     """Parsed entries as a snapshot in which every entry counts as new or changed."""
-    entries: dict[str, QueuedRun] = {}
+    entries: dict[str, QueueEntry] = {}
     for entry in runs:
         entries.setdefault(entry.id, entry)
     return QueueSnapshot(list(entries), entries)
@@ -265,7 +268,7 @@ class RunStore:
         return self._token
 
     def apply_queue(
-        self, snapshot: QueueSnapshot | Sequence[QueuedRun], token: int, now: datetime
+        self, snapshot: QueueSnapshot | Sequence[QueueEntry], token: int, now: datetime
     ) -> Change:
         """Diff a queue snapshot (taken by poll ``token``) into the store, all at once."""
         *_, change = self.apply_queue_steps(snapshot, token, now, step=0)
@@ -273,7 +276,7 @@ class RunStore:
 
     def apply_queue_steps(
         self,
-        snapshot: QueueSnapshot | Sequence[QueuedRun],
+        snapshot: QueueSnapshot | Sequence[QueueEntry],
         token: int,
         now: datetime,
         step: int = 250,
@@ -327,7 +330,7 @@ class RunStore:
         yield from self._touch_steps(change, step)
         yield change
 
-    def _row_from_queue(self, entry: QueuedRun, now: datetime) -> RunRow:
+    def _row_from_queue(self, entry: QueueEntry, now: datetime) -> RunRow:
         return RunRow(
             run_id=entry.id,
             app_id=entry.application_id,
@@ -343,7 +346,7 @@ class RunStore:
             in_queue=True,
         )
 
-    def _merge_queue_entry(self, row: RunRow, entry: QueuedRun, now: datetime) -> bool:
+    def _merge_queue_entry(self, row: RunRow, entry: QueueEntry, now: datetime) -> bool:
         before = (
             row.status, row.status_since, row.name, row.app_id, row.instance_id, row.version_id,
             row.execution_class, row.user, row.created_at, row.priority, row.in_queue,
@@ -554,6 +557,22 @@ class RunStore:
             del self.rows[row.run_id]
             removed.append(row.run_id)
         return removed
+
+    def withdraw(self, snapshot: QueueSnapshot) -> Change:
+        """Forget the rows a queue preview added (``QueueReader.preview``) when its answer
+        then failed validation: the screen shows what it would have shown without it."""
+        change = Change()
+        for run_id in snapshot.ids:
+            row = self.rows.get(run_id)
+            if row is None or not row.in_queue or row.submitted or row.in_history:
+                continue
+            del self.rows[run_id]
+            self._picked.pop(run_id, None)
+            if self.selected == run_id:
+                self.selected = None
+            change.removed.append(run_id)
+        self._listed = self._listed - set(change.removed)
+        return self._touched(change)
 
     def mark_gone(self, run_id: str, reason: str) -> Change:
         """The server no longer knows a run that left the queue: keep it, say so."""

@@ -37,9 +37,9 @@ def validated(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     seen: list[bytes] = []
     real = queue_reader_module._validate
 
-    def spy(raw: bytes, label: str, index: int) -> QueuedRun:
+    def spy(model: type[QueuedRun], raw: bytes, label: str, index: int) -> QueuedRun:
         seen.append(raw)
-        return real(raw, label, index)
+        return real(model, raw, label, index)
 
     monkeypatch.setattr(queue_reader_module, "_validate", spy)
     return seen

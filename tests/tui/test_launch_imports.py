@@ -14,6 +14,11 @@ LAUNCH = (
 )
 LATER = (
     "httpx",  # the client: the first queue comes from the stdlib prefetch
+    "pydantic",  # the first queue is shown from a msgspec preview, validated after
+    "pydantic_core",
+    "nextmv_tui.cloud.models",
+    "nextmv_tui.cloud.catalog",  # the submit dialog's choices
+    "nextmv_tui.tui.statistics",  # a fetched run's statistics table and plot series
     "yaml",
     "plotext",  # the objective plot: when a run with a series is selected
     "nextmv_tui.cloud.client",
@@ -36,3 +41,17 @@ def test_the_first_frame_imports_nothing_it_does_not_draw():
                             timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"imported before the first frame: {result.stdout}"
+
+
+def test_no_keymap_file_imports_no_yaml(tmp_path):
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from nextmv_tui.tui.keymap import load_keymap\n"
+        f"assert load_keymap(Path({str(tmp_path / 'keymap.yaml')!r})) == {{}}\n"
+        "print('yaml' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

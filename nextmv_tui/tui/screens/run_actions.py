@@ -20,13 +20,13 @@ from textual import on, work
 
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui import actions, availability
-from nextmv_tui.tui.choices import Choices
 from nextmv_tui.tui.format import clean
 from nextmv_tui.tui.messages import BulkFinished, CancelFinished, OutputSaved
 from nextmv_tui.tui.screens.find_actions import FindActions
 from nextmv_tui.tui.state import Change, RunRow
 
 if TYPE_CHECKING:
+    from nextmv_tui.tui.choices import Choices
     from nextmv_tui.tui.forms import SubmitForm, SubmittedRun
 
 Severity = Literal["information", "warning", "error"]
@@ -49,6 +49,8 @@ class RunActions(FindActions):
     def choices(self) -> Choices:
         """Applications, instances, classes and options offered when submitting."""
         if self._choices is None:
+            from nextmv_tui.tui.choices import Choices  # pydantic's catalog: on first use
+
             self._choices = Choices(self.get_client)
         return self._choices
 

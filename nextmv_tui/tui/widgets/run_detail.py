@@ -26,7 +26,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Log, Static
 
 from nextmv_tui.cloud.errors import NotFoundError
-from nextmv_tui.cloud.models import RunInformation
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.follow import DEBOUNCE, Plan, RunFollow
@@ -47,11 +46,13 @@ from nextmv_tui.tui.format import (
 from nextmv_tui.tui.messages import DetailFailed, DetailFetched
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.state import RunRow
-from nextmv_tui.tui.statistics import objective_series
 from nextmv_tui.tui.timers import PollTimer
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from nextmv_tui.cloud.client import NextmvClient
+    from nextmv_tui.cloud.models import RunInformation
     from nextmv_tui.tui.statistics import Series
     from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
 
@@ -64,7 +65,7 @@ CACHE_SIZE = 64
 DETAIL_RETRY = PollerConfig(interval=1.0, jitter=0.2)
 """Retries of a failing detail poll: 1, 2, 4 ... s (capped), with jitter."""
 
-Cached = tuple[RunInformation, tuple[str, bool] | None, list[str]]
+Cached: TypeAlias = "tuple[RunInformation, tuple[str, bool] | None, list[str]]"
 
 
 class RunDetail(Vertical):
@@ -408,6 +409,8 @@ class RunDetail(Vertical):
         self._plotted = self._info
         meta = self._info.metadata if self._info is not None else None
         stats = (meta.statistics or meta.metrics) if meta is not None else None
+        from nextmv_tui.tui.statistics import objective_series  # not before the first rows
+
         self._series = objective_series(stats) if stats else None
         if self._plot is None and self._series is not None:
             from nextmv_tui.tui.widgets.objective_plot import ObjectivePlot
