@@ -3,15 +3,14 @@ and the run actions live on ``MainScreen`` (``screens/main.py``).
 
 Every poll event (answered, failed, a key, focus) goes to a ``Poller`` (``tui/poller.py``)
 whose decision ``PollTimer`` turns into a one-shot timer or ``call_later``, never a 0 s
-timer. Workers only fetch and post messages; the handlers here update the store (queue
-snapshots, final states) and hand each change to the main screen.
+timer. Workers only fetch and post messages; the handlers here and in the app's mixins
+(``queue_apply``: the launch preview and large snapshots; ``beyond_queue``: final states and
+history) update the store and hand each change to the main screen.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,8 +18,8 @@ from textual import events, on, work
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from nextmv_tui.cloud.errors import MalformedResponseError, RequestTimeoutError
-from nextmv_tui.cloud.queue_reader import QueueReader, QueueSnapshot
+from nextmv_tui.cloud.errors import RequestTimeoutError
+from nextmv_tui.cloud.queue_reader import QueueReader
 from nextmv_tui.cloud.retry import RetryPolicy
 from nextmv_tui.tui import actions, collector, loop_probe, loop_trace
 from nextmv_tui.tui.beyond_queue import BeyondQueueMixin
@@ -28,8 +27,10 @@ from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.format import clean
 from nextmv_tui.tui.history_link import HistoryLink, bounds_of
 from nextmv_tui.tui.keys import KeysMixin
-from nextmv_tui.tui.messages import QueueFailed, QueueLoaded, QueuePreviewed
+from nextmv_tui.tui.lazy import import_off_loop
+from nextmv_tui.tui.messages import QueueFailed, QueueLoaded
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
+from nextmv_tui.tui.queue_apply import QueueApplyMixin
 from nextmv_tui.tui.screens.main import MainScreen
 from nextmv_tui.tui.screens.palette import SafePaletteApp
 from nextmv_tui.tui.session import SessionMixin
@@ -43,15 +44,13 @@ if TYPE_CHECKING:
 MONITOR_RETRY = RetryPolicy(max_attempts=2, base_delay=0.3, max_delay=2.0, max_retry_after=5.0)
 """One quick retry per request; the poll loop does the long backoff itself, visibly."""
 PREFETCH_WAIT = 3.0
-APPLY_SLICE = 250
-"""Queue entries merged per slice of a large snapshot (a few milliseconds each)."""
-PREVIEW_PAINT_WAIT = 10.0
-"""The first queue's validation waits for its preview's paint at most this long."""
 LAUNCH_HOLD_MAX = 10.0
 """The collector, held off by the command line, runs again after this at the latest."""
 
 
-class NextmvTuiApp(BeyondQueueMixin, SessionMixin, KeysMixin, SafePaletteApp):
+class NextmvTuiApp(
+    QueueApplyMixin, BeyondQueueMixin, SessionMixin, KeysMixin, SafePaletteApp
+):
     """The monitor. Build it with ``make_app(settings)``."""
 
     CSS_PATH = "app.tcss"
@@ -145,6 +144,7 @@ class NextmvTuiApp(BeyondQueueMixin, SessionMixin, KeysMixin, SafePaletteApp):
             self.post_message(QueueLoaded(early, token))
             return
         deadline = self.settings.request_timeout * MONITOR_RETRY.max_attempts + 3.0
+        await import_off_loop()  # the client's first use (pydantic, httpx) stays off the loop
         try:
             # The client has per-request timeouts; this bounds the whole call (retries
             # included) so a stalled server can never freeze the poll loop. The answer is
@@ -162,42 +162,6 @@ class NextmvTuiApp(BeyondQueueMixin, SessionMixin, KeysMixin, SafePaletteApp):
         else:
             self.post_message(QueueLoaded(runs, token))
 
-    async def _validate_preview(
-        self, preview: QueueSnapshot, token: int
-    ) -> QueueSnapshot | None:
-        """The first queue, read without pydantic, is shown at once; then the same answer
-        is validated on a thread (after that paint: importing pydantic would compete with
-        it) into the snapshot this poll reports, with the same rows. An answer pydantic
-        rejects (one the preview should not have taken) has its rows withdrawn and is polled
-        again through the client, whose error names the field, as before."""
-        painted = asyncio.Event()
-        self.post_message(QueuePreviewed(preview, token, painted))
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(painted.wait(), PREVIEW_PAINT_WAIT)
-        assert preview.body is not None
-        try:
-            return await asyncio.to_thread(self.queue_reader.read, preview.body)
-        except MalformedResponseError:
-            self.post_message(QueuePreviewed(preview, token, painted, rejected=True))
-            return None
-
-    @on(QueuePreviewed)
-    def _queue_previewed(self, message: QueuePreviewed) -> None:
-        loop_trace.mark(f"queue-previewed {len(message.snapshot.entries)}")
-        if not self.store.is_current(message.token):
-            message.painted.set()
-            return
-        if message.rejected:  # its answer did not validate: as if it never came
-            self.main.apply_change(self.store.withdraw(message.snapshot))
-            return
-
-        def shown(change: Change, now: datetime) -> None:
-            self.main.apply_change(change)
-            collector.settle(len(change.added))
-            self.call_after_refresh(message.painted.set)
-
-        self._apply(message.snapshot, message.token, shown, message.painted.set)
-
     @on(QueueLoaded)
     def _queue_loaded(self, message: QueueLoaded) -> None:
         loop_trace.mark(f"queue-loaded {len(message.snapshot.entries)}")
@@ -205,52 +169,6 @@ class NextmvTuiApp(BeyondQueueMixin, SessionMixin, KeysMixin, SafePaletteApp):
             return  # polled before a profile switch: another endpoint's runs
         self._apply(message.snapshot, message.token,
                     lambda change, now: self._queue_applied(message, change, now))
-
-    def _apply(
-        self,
-        snapshot: QueueSnapshot,
-        token: int,
-        done: Callable[[Change, datetime], None],
-        dropped: Callable[[], None] | None = None,
-    ) -> None:
-        """Merge ``snapshot`` into the store (in slices if large), then ``done``; if a
-        profile switch or a fault stops it, ``dropped``."""
-        if len(snapshot.entries) <= APPLY_SLICE:
-            now = self.settings.clock()
-            done(self.store.apply_queue(snapshot, token, now), now)
-        else:
-            self.run_worker(self._apply_in_slices(snapshot, token, done, dropped),
-                            group="queue-apply", exit_on_error=False, name="queue apply")
-
-    async def _apply_in_slices(
-        self,
-        snapshot: QueueSnapshot,
-        token: int,
-        done: Callable[[Change, datetime], None],
-        dropped: Callable[[], None] | None,
-    ) -> None:
-        """A large snapshot (the first 50,000 runs, a mass change) merged ``APPLY_SLICE``
-        entries at a time, yielding to the event loop in between so keys are answered. It
-        runs on the loop (not a thread): the store has one writer at a time. The poll is
-        reported done only at the end, so no newer snapshot can start meanwhile."""
-        now = self.settings.clock()
-        steps = self.store.apply_queue_steps(snapshot, token, now, step=APPLY_SLICE)
-        change = Change()
-        finished = False
-        try:
-            for partial in steps:
-                change = partial  # the same Change, complete after the last step
-                if not self.store.is_current(token):
-                    return  # the profile was switched meanwhile: drop the rest
-                await asyncio.sleep(0)
-            finished = True
-        except Exception as exc:  # a failed merge is a failed poll (the loop goes on)
-            self.post_message(QueueFailed(exc, token))
-            return
-        finally:
-            if not finished and dropped is not None:
-                dropped()
-        done(change, now)
 
     def _queue_applied(self, message: QueueLoaded, change: Change, now: datetime) -> None:
         loop_trace.mark("queue-applied")

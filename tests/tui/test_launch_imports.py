@@ -55,3 +55,31 @@ def test_no_keymap_file_imports_no_yaml(tmp_path):
                             timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_client_is_first_imported_off_the_event_loop(tmp_path, monkeypatch):
+    """``import_off_loop`` (used before the client's first use, by the queue poll and the
+    detail pane) imports on a worker thread, so the loop is not blocked for pydantic and
+    httpx; once loaded, it costs no thread."""
+    import asyncio
+    import threading
+
+    from nextmv_tui.tui import lazy
+
+    (tmp_path / "offloop_probe.py").write_text(
+        "import threading\nTHREAD = threading.current_thread().name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "offloop_probe", raising=False)
+
+    async def main() -> str:
+        await lazy.import_off_loop("offloop_probe")
+        return threading.current_thread().name
+
+    loop_thread = asyncio.run(main())
+    assert sys.modules["offloop_probe"].THREAD != loop_thread
+
+    def no_thread(*args, **kwargs):
+        raise AssertionError("a loaded module was imported again on a thread")
+
+    monkeypatch.setattr(lazy.asyncio, "to_thread", no_thread)
+    asyncio.run(lazy.import_off_loop("offloop_probe"))

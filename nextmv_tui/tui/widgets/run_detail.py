@@ -43,6 +43,7 @@ from nextmv_tui.tui.format import (
     safe,
     utc_stamp,
 )
+from nextmv_tui.tui.lazy import import_off_loop
 from nextmv_tui.tui.messages import DetailFailed, DetailFetched
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.state import RunRow
@@ -209,6 +210,7 @@ class RunDetail(Vertical):
 
     @work(group="detail", exclusive=True, exit_on_error=False, name="detail")
     async def _fetch(self, run_id: str, app_id: str, plan: Plan) -> None:
+        await import_off_loop()  # the first fetch after launch: pydantic and httpx
         client = self._get_client()
         try:
             info = await client.run_information(app_id, run_id) if plan.info else None
