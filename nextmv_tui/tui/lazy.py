@@ -16,7 +16,11 @@ import sys
 CLIENT_MODULE = "nextmv_tui.cloud.client"
 
 
+def loaded(name: str = CLIENT_MODULE) -> bool:
+    return name in sys.modules
+
+
 async def import_off_loop(name: str = CLIENT_MODULE) -> None:
     """Import ``name`` on a thread unless it is loaded (then it costs nothing)."""
-    if name not in sys.modules:
+    if not loaded(name):
         await asyncio.to_thread(importlib.import_module, name)

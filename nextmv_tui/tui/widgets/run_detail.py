@@ -11,6 +11,7 @@ live counters stop at the last good fetch and say "as of". Finished runs are cac
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,7 +44,7 @@ from nextmv_tui.tui.format import (
     safe,
     utc_stamp,
 )
-from nextmv_tui.tui.lazy import import_off_loop
+from nextmv_tui.tui.lazy import import_off_loop, loaded
 from nextmv_tui.tui.messages import DetailFailed, DetailFetched
 from nextmv_tui.tui.poller import Decision, Poller, PollerConfig
 from nextmv_tui.tui.state import RunRow
@@ -210,7 +211,7 @@ class RunDetail(Vertical):
 
     @work(group="detail", exclusive=True, exit_on_error=False, name="detail")
     async def _fetch(self, run_id: str, app_id: str, plan: Plan) -> None:
-        await import_off_loop()  # the first fetch after launch: pydantic and httpx
+        await self._client_loaded()
         client = self._get_client()
         try:
             info = await client.run_information(app_id, run_id) if plan.info else None
@@ -235,6 +236,16 @@ class RunDetail(Vertical):
         if info is not None and info.status.is_final:
             await self._read_final(message, info, plan)
         self.post_message(message)
+
+    async def _client_loaded(self) -> None:
+        """The first fetch after launch: the frame with the first rows is painted first,
+        then the client (pydantic, httpx) is imported on a thread, not on the loop (a
+        thread that imports while the frame renders slows the frame down)."""
+        if not loaded():
+            painted = asyncio.Event()
+            self.call_after_refresh(painted.set)
+            await painted.wait()
+            await import_off_loop()
 
     async def _read_live_log(self, message: DetailFetched, app_id: str, plan: Plan) -> None:
         live = await self._get_client().live_logs(app_id, message.run_id, plan.since)
