@@ -76,7 +76,7 @@ def test_the_client_is_first_imported_off_the_event_loop(tmp_path, monkeypatch):
         return threading.current_thread().name
 
     loop_thread = asyncio.run(main())
-    assert sys.modules["offloop_probe"].THREAD != loop_thread
+    assert loop_thread != sys.modules["offloop_probe"].THREAD
 
     def no_thread(*args, **kwargs):
         raise AssertionError("a loaded module was imported again on a thread")
