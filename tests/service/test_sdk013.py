@@ -49,7 +49,8 @@ def sdk013_python() -> Path:
             subprocess.run([*uv, "venv", "--clear", "--python", sys.executable, str(VENV)],
                            check=True, capture_output=True, timeout=300)
             done = subprocess.run(
-                [*uv, "pip", "install", "--python", str(python), f"nextmv=={SDK_VERSION}"],
+                [*uv, "pip", "install", "--compile-bytecode", "--python", str(python),
+                 f"nextmv=={SDK_VERSION}"],
                 capture_output=True, text=True, timeout=600, check=False,
             )
             assert done.returncode == 0, f"cannot install nextmv=={SDK_VERSION}:\n{done.stderr}"

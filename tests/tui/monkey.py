@@ -392,7 +392,9 @@ async def run_monkey(app: NextmvTuiApp, pilot: Pilot[Any], seed: int, seconds: f
     if app.queue.blurred:
         app.post_message(events.AppFocus())
     if app.queue.paused:
-        await pilot.press(*actions.keys_of(actions.BY_ID["toggle_pause"], app.keymap)[:1])
+        # The action, not its key: the last step may have left the focus in the filter's
+        # input, where ``p`` is typed as text (as it should be) and resumes nothing.
+        app.action_toggle_pause()
     before = len(findings.polls)
     deadline = time.monotonic() + 2 * app.queue.effective_interval() + POLL_SLACK
     while len(findings.polls) < before + 2:
