@@ -115,3 +115,21 @@ async def test_jump_escape_returns_none() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, JumpScreen))
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.results == [None])
+
+
+@pytest.mark.parametrize("second", ["run-2", None], ids=["enter-twice", "enter-then-escape"])
+async def test_a_dialog_dismissed_twice_before_it_is_gone_answers_once(second) -> None:
+    """Keys typed fast reach a dialog until it is removed: a second enter (or an escape)
+    dismissed it again, which set the caller's result twice (``InvalidStateError``: the
+    monitor exited; found by the long monkey) and popped the screen under it."""
+    app = ModalHost(JumpScreen)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, JumpScreen))
+        screen = app.screen
+        screen.dismiss("run-1")
+        screen.dismiss(second)  # in the same turn of the loop, before the pop is done
+        await wait_until(pilot, lambda: app.results == ["run-1"])
+        await pilot.pause()
+        assert app.results == ["run-1"]
+        assert app.screen.query_one("#host-body") is not None  # the host's screen stays
+        assert app.is_running

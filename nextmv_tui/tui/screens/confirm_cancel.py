@@ -14,16 +14,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from nextmv_tui.tui.format import clean
+from nextmv_tui.tui.screens.dialog import OnceModal
 
 RunRef = tuple[str, str, str]
 """(run ID, application ID, name)."""
 
 
-class ConfirmCancelScreen(ModalScreen[bool]):
+class ConfirmCancelScreen(OnceModal[bool]):
     """``y`` (or the Cancel button) confirms; ``n``/escape (or Keep) declines.
 
     Focus starts on the safe button, so a reflexive enter keeps the runs.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
+from textual.await_complete import AwaitComplete
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -45,7 +46,22 @@ def size_classes(
     return classes
 
 
-class DialogScreen(ModalScreen[ResultType]):
+class OnceModal(ModalScreen[ResultType]):
+    """A modal screen that is dismissed once. Keys typed fast reach it until it is gone: a
+    second enter (or enter then escape) dismissed it again, which handed a second result to
+    a caller that already had one (``InvalidStateError`` from a ``push_screen_wait``
+    future: the monitor exited) and popped the screen under it too."""
+
+    _dismissed = False
+
+    def dismiss(self, result: ResultType | None = None) -> AwaitComplete:
+        if self._dismissed:
+            return AwaitComplete()
+        self._dismissed = True
+        return super().dismiss(result)
+
+
+class DialogScreen(OnceModal[ResultType]):
     """A modal with a ``MessageLine``; ``message_text`` is what it currently says.
 
     It starts with the app's breakpoint classes for the current size (Textual sets them on a

@@ -8,13 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from nextmv_tui.tui.actions import HelpRow
+from nextmv_tui.tui.screens.dialog import OnceModal
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(OnceModal[None]):
     """A scrollable table of keys; escape, q, ? or F1 closes it."""
 
     BINDINGS = [
