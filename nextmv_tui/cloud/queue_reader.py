@@ -38,7 +38,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, TypeAlias
 
 import msgspec
 
@@ -64,33 +64,6 @@ answer held it about 30 ms (more on a loaded machine), stalling the event loop's
 _HEAD = re.compile(rb'\A\s*\{\s*"runs"\s*:\s*\[')
 _TAIL = re.compile(rb'\]\s*\}\s*\Z')
 _BETWEEN = re.compile(rb"\}\s*,\s*\{")
-
-
-class QueueEntry(Protocol):
-    """What is read of one queue entry: a validated ``QueuedRun`` or a ``PreviewEntry``."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def user_email(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def application_id(self) -> str: ...
-    @property
-    def application_instance_id(self) -> str: ...
-    @property
-    def application_version_id(self) -> str: ...
-    @property
-    def execution_class(self) -> str: ...
-    @property
-    def status_v2(self) -> RunStatus: ...
-    @property
-    def queuing_priority(self) -> int | None: ...
-    @property
-    def status_changed_at(self) -> datetime | None: ...
 
 
 class _WireEntry(msgspec.Struct):
@@ -130,6 +103,9 @@ class PreviewEntry(msgspec.Struct, frozen=True):
     queuing_priority: int | None
     status_changed_at: datetime | None
 
+
+QueueEntry: TypeAlias = "QueuedRun | PreviewEntry"
+"""What is read of one queue entry: validated, or previewed to the same values."""
 
 _WIRE_ENTRY = msgspec.json.Decoder(_WireEntry)
 _FRACTION = re.compile(r"(\.\d{6})\d+")

@@ -566,10 +566,7 @@ class RunStore:
             row = self.rows.get(run_id)
             if row is None or not row.in_queue or row.submitted or row.in_history:
                 continue
-            del self.rows[run_id]
-            self._picked.pop(run_id, None)
-            if self.selected == run_id:
-                self.selected = None
+            self._drop(run_id)
             change.removed.append(run_id)
         self._listed = self._listed - set(change.removed)
         return self._touched(change)
@@ -599,12 +596,16 @@ class RunStore:
             row = self.rows.get(old)
             if row is not None and row.in_history:
                 continue  # still within the run history's bounds
-            self.rows.pop(old, None)
-            self._picked.pop(old, None)
-            if self.selected == old:
-                self.selected = None
+            self._drop(old)
             evicted.append(old)
         return evicted
+
+    def _drop(self, run_id: str) -> None:
+        """Forget a run's row, its pick and, if it was selected, the selection."""
+        self.rows.pop(run_id, None)
+        self._picked.pop(run_id, None)
+        if self.selected == run_id:
+            self.selected = None
 
     def pending_final(self) -> list[RunRow]:
         """Runs that left the queue whose final state is not known nor being fetched.

@@ -199,18 +199,18 @@ class PtyMonitor:
 
     def stuck_writing(self, hold: float = 0.5) -> bool:
         """Blocked in write(2) for good, not for a moment: still in it, with the same bytes
-        pending, throughout ``hold`` s. A single look can catch a write that only waits for
-        the kernel to move the pty's buffers; that one completes, and the shutdown that was
-        meant to find the terminal stuck would then finish cleanly."""
+        pending, throughout ``hold`` s (a deadline, so scaled under load). A single look can
+        catch a write that only waits for the kernel to move the pty's buffers; that one
+        completes, and the shutdown meant to find the terminal stuck then finishes cleanly."""
         if not self.blocked_writing():
             return False
         pending = self._pending()
-        until = time.monotonic() + hold
-        while time.monotonic() < until:
-            time.sleep(0.02)  # sampling a state that must not change, not waiting for one
-            if not self.blocked_writing() or self._pending() != pending:
-                return False
-        return True
+        try:  # waiting for the write to move: not seeing it move for ``hold`` s is the answer
+            wait_for(lambda: not self.blocked_writing() or self._pending() != pending, hold,
+                     "the blocked write to move")
+        except AssertionError:
+            return True
+        return False
 
     def block_writes(self, timeout: float = 60.0) -> None:
         """Stall the terminal and make the monitor repaint (each resize redraws the whole
