@@ -6,22 +6,7 @@
 # xdist_group (--dist loadgroup).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-# uv (a dependency of the project anyway) installs in seconds what pip takes a minute for; pip
-# is the fallback if uv cannot be had or cannot reach the index. Bytecode is compiled at install
-# (uv does not by default, pip does), and our own sources after it: with PYTHONDONTWRITEBYTECODE
-# set, as on this machine, every process the tests start (services, monitors, CLIs) would
-# otherwise compile Textual, pydantic and the rest from source again (about 250 s of CPU per run).
-if .venv/bin/python -m pip install --quiet uv \
-    && .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python \
-       -e '.[test,bench]'; then :
-else
-  echo "uv failed: installing with pip"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[test,bench]'
-fi
-.venv/bin/python -m compileall -q nextmv_tui tests benchmarks scripts > /dev/null
+bash scripts/install.sh test,bench
 # uv's download cache for the app environments the tests build (one small wheel from PyPI):
 # kept in the checkout, shared by the workers and by later runs.
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$PWD/.uv-cache}"

@@ -124,12 +124,14 @@ class LocalService:
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"local service exited early:\n{self.log()}")
+            # Ready as the launcher sees it: advertised in service.json (written just after
+            # uvicorn starts answering) and healthy. The file is read first: each httpx.get
+            # builds a TLS context (~15 ms of CPU), and a start takes about 15 looks.
             # OSError: with tls=True the cert file may not be written yet.
             with contextlib.suppress(httpx.HTTPError, OSError):
-                response = httpx.get(self.endpoint + "/healthz", timeout=1.0, verify=self.verify)
-                # Ready as the launcher sees it: healthy and advertised in service.json
-                # (written just after uvicorn starts answering).
-                if response.status_code == 200 and self._advertised():
+                if self._advertised() and httpx.get(
+                    self.endpoint + "/healthz", timeout=1.0, verify=self.verify
+                ).status_code == 200:
                     return self
             if time.monotonic() > deadline:
                 self.kill()
@@ -237,6 +239,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return float(mark.kwargs.get("seconds", 5)) if mark is not None else 0.0
 
     items.sort(key=lambda item: -seconds(item))
+
+
+SUITE_FPS = 10
+"""Frames a second of the monitors the suite runs in-process (Textual draws at most 60).
+
+A frame recomposes every changed widget; at 60 a second the compositor was 37 % of the TUI
+tests' CPU (py-spy over tests/tui). At 10 the same tests take 23 % less CPU. Tests wait for
+conditions, never for a frame, and screenshots render on demand, so no assertion depends on
+the rate. Tests marked ``full_frame_rate`` (the monkey) keep 60."""
+
+
+@pytest.fixture(autouse=True)
+def _frame_rate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual reads its frame period (``TEXTUAL_FPS``, read when Textual is imported, which
+    the snapshot plugin does before any conftest) when a screen's update timer is made."""
+    import textual.screen
+
+    if request.node.get_closest_marker("full_frame_rate") is None:
+        assert isinstance(textual.screen.UPDATE_PERIOD, float), "Textual renamed UPDATE_PERIOD"
+        monkeypatch.setattr(textual.screen, "UPDATE_PERIOD", 1 / SUITE_FPS)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,8 +23,9 @@ from tests.tui.conftest import wait_until
 from tests.tui.helpers import app_for, client_for, knapsack_request, routing_request
 from tests.tui.monkey import Findings, palette_titles, run_monkey, watch
 
-pytestmark = pytest.mark.usefixtures("clean_env")
-"""An empty HOME: the profile picker lists no real profile to switch the monitor away to."""
+pytestmark = [pytest.mark.usefixtures("clean_env"), pytest.mark.full_frame_rate]
+"""An empty HOME: the profile picker lists no real profile to switch the monitor away to.
+Frames at Textual's own rate: the keys race the frames as they do in a terminal."""
 
 ACTIVE_MAX = 6
 """The feeder keeps at most this many runs queued or running (it finishes some itself)."""

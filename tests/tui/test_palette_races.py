@@ -5,12 +5,16 @@ NoMatches). See ``nextmv_tui/tui/screens/palette.py``."""
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandInput, CommandList
 
 from nextmv_tui.tui.screens.palette import SafeCommandPalette
 from tests.tui.conftest import palette_hit, wait_until
 from tests.tui.helpers import app_for
 from tests.tui.monkey import send_burst
+
+pytestmark = pytest.mark.full_frame_rate
+"""The races are between keys and frames: frames at Textual's own rate, as in a terminal."""
 
 SIZE = (120, 40)
 
