@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$PWD/.uv-cache}"
+# Services are exec'd, not forked from a warm interpreter (tests/service_forks.py): coverage's
+# subprocess patch follows an exec.
+export NEXTMV_TUI_TEST_EXEC=1
 rm -f .coverage .coverage.*
 .venv/bin/coverage run -m pytest -q -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@" || status=$?
 .venv/bin/coverage combine -q

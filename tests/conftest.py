@@ -5,9 +5,12 @@
 tests that do not test the process boundary. Their ``transport`` goes into the client's or the
 monitor's ``Settings(transport=...)`` (``tests/tui/helpers.py`` does it).
 
-``local_service`` starts ``python -m nextmv_tui serve --port P --data-dir D --api-key K`` and
-waits until the unauthenticated ``GET /healthz`` answers. ``make_local_service(**kwargs)``
-starts more, with extra ``serve`` flags (``concurrency=1``, ``tls=True``, ``app=[dir]``...).
+``local_service`` starts ``nextmv-tui serve --port P --data-dir D --api-key K`` and waits until
+the unauthenticated ``GET /healthz`` answers. The process is forked from a warm interpreter
+that has imported the service (``tests/service_forks.py``: a start skips about 0.75 s of
+imports); ``exec_=True`` or ``NEXTMV_TUI_TEST_EXEC=1`` execs it.
+``make_local_service(**kwargs)`` starts more, with extra ``serve`` flags (``concurrency=1``,
+``tls=True``, ``app=[dir]``...).
 Each handle can ``stop()`` (SIGTERM, clean exit), ``kill()`` (SIGKILL, like a crash) and
 ``start()`` again on the same port and data dir.
 """
@@ -32,6 +35,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.service_forks import ForkedProcess, close_forker, fork_service, forks_enabled
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
@@ -70,8 +75,9 @@ class LocalService:
         self.api_key = str(serve_kwargs.pop("api_key", None) or "test-" + secrets.token_hex(16))
         self.port = int(serve_kwargs.pop("port", None) or free_port())
         self.tls = bool(serve_kwargs.get("tls", False))
+        self.exec_ = bool(serve_kwargs.pop("exec_", False)) or not forks_enabled()
         self.serve_kwargs = serve_kwargs
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | ForkedProcess | None = None
 
     @property
     def endpoint(self) -> str:
@@ -115,11 +121,15 @@ class LocalService:
         """Start (again) on the same port and data dir; return once /healthz answers."""
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("local service already running")
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                self.argv(), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if not self.exec_:
+            self.proc = fork_service(self.argv()[3:], REPO_ROOT, env, self.log_path)
+        else:
+            with self.log_path.open("ab") as log:
+                self.proc = subprocess.Popen(
+                    self.argv(), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, env=env,
+                )
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -217,6 +227,7 @@ def _background_stops() -> Iterator[None]:
     for future in _STOPS:
         future.result()
     _STOPPER.shutdown()
+    close_forker()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
