@@ -5,8 +5,11 @@ NoMatches). See ``nextmv_tui/tui/screens/palette.py``."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from textual.command import CommandInput, CommandList
+from textual.system_commands import SystemCommandsProvider
 
 from nextmv_tui.tui.screens.palette import SafeCommandPalette
 from tests.tui.conftest import palette_hit, wait_until
@@ -108,3 +111,43 @@ async def test_a_palette_opened_while_the_last_one_is_removed_opens(inprocess_se
                          and app.screen is not first, 10)
         await pilot.pause()
         assert app._exception is None and app.is_running
+
+
+async def test_an_enter_typed_before_the_search_answers_runs_the_typed_command(
+    inprocess_service, monkeypatch
+):
+    """A command name typed and entered faster than the palette searches ran the hit the
+    list still showed from an earlier search: the monkey's burst ``ctrl+p`` ``reverse sort``
+    ``enter`` quit the monitor (seed 163383716, under load). The search of the typed text is
+    held here until the enter has arrived, so the race is certain; the enter must wait for
+    it and run "Reverse sort", nothing before."""
+    gate, asked = asyncio.Event(), asyncio.Event()
+    search = SystemCommandsProvider.search
+
+    async def held(self, query: str):
+        if query == "reverse sort":
+            asked.set()
+            await gate.wait()
+        async for hit in search(self, query):
+            yield hit
+
+    monkeypatch.setattr(SystemCommandsProvider, "search", held)
+    app = app_for(inprocess_service)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, SafeCommandPalette), 10)
+        palette = app.screen
+        await wait_until(pilot, lambda: palette.query_one(CommandList).option_count > 0, 10,
+                         message="the palette's list of every command")
+        reverse_before = app.main.table.sort_reverse
+        send_burst(app, [*"reverse sort", "enter"])
+        await wait_until(pilot, asked.is_set, 10, message="the search of the typed text")
+        for _ in range(3):  # the enter, queued behind the text, is handled meanwhile
+            await pilot.pause()
+        assert app.is_running and app.screen is palette, "nothing ran before the search"
+        assert app.main.table.sort_reverse == reverse_before
+        gate.set()
+        await wait_until(pilot, lambda: not palette.is_attached, 10, message="the palette closed")
+        await wait_until(pilot, lambda: app.main.table.sort_reverse != reverse_before, 10,
+                         message="the sort reversed")
+        assert app.is_running and app._exception is None

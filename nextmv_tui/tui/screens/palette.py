@@ -12,6 +12,11 @@ fast as a terminal delivers it (ctrl+p, ``theme``, enter, ``nord``, enter), Text
 - page up/down before its command list has laid out its lines: ``KeyError``;
 - ctrl+p while the palette just closed is still being removed: ``DuplicateIds``.
 
+And in one way it ran the wrong command: an enter typed before the search for the typed
+text had answered selected the hit the list still showed from an earlier search. Typed as a
+burst (ctrl+p, ``reverse sort``, enter), that hit was Quit. An enter now waits for the search
+of what was typed, then selects its first hit.
+
 ``SafeCommandPalette`` ignores input, selections and search results once it is no longer
 the active screen; ``SafePaletteApp`` makes the app open it for ctrl+p and for the theme
 picker. Everything else is Textual's.
@@ -23,15 +28,22 @@ from typing import Any, cast
 
 from textual import on, work
 from textual.app import App
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandInput, CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.theme import ThemeProvider
 from textual.widgets import Button, Input, LoadingIndicator
+from textual.worker import get_current_worker
 
 
 class SafeCommandPalette(CommandPalette):
-    """A ``CommandPalette`` that does nothing once it has been closed."""
+    """A ``CommandPalette`` that does nothing once it has been closed, and whose enter
+    selects from the answer to what was typed."""
+
+    _searched: str | None = None
+    """The text whose search last ran to its end (the list shows its hits)."""
+    _select_pending = False
+    """An enter came before the search of the typed text answered."""
 
     @property
     def is_active_palette(self) -> bool:
@@ -60,10 +72,23 @@ class SafeCommandPalette(CommandPalette):
             await search(self, search_value)
         except NoMatches:
             return
+        if not get_current_worker().is_cancelled:
+            self._searched = search_value
+            if self._select_pending and self.is_active_palette and self._typed() == search_value:
+                self._select_pending = False
+                self._select_or_command()
+
+    def _typed(self) -> str:
+        """The search text as Textual searches it."""
+        return self.query_one(CommandInput).value.strip()
 
     def _action_command_list(self, action: str) -> None:
         """Page keys before the command list has laid out its lines raised ``KeyError``
-        in ``OptionList._move_page`` (the monkey's fourth palette crash): ignored."""
+        in ``OptionList._move_page`` (the monkey's fourth palette crash): ignored. A select
+        (enter) before the typed text's search has answered waits for that answer."""
+        if action == "select" and self.is_active_palette and self._searched != self._typed():
+            self._select_pending = True
+            return
         try:
             super()._action_command_list(action)
         except KeyError:
