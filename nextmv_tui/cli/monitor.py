@@ -99,6 +99,9 @@ def run(namespace: argparse.Namespace) -> int:
     from nextmv_tui.tui import collector
 
     collector.hold_for_launch()  # no collector passes over the imports (tui/collector.py)
+    from nextmv_tui.tui.gil import favour_the_loop
+
+    favour_the_loop()  # the loop's turn at the GIL while threads parse (tui/gil.py)
     from nextmv_tui.cli.lifecycle import Lifecycle
 
     args = namespace

@@ -5,7 +5,10 @@ Set ``NEXTMV_TUI_LOOP_TRACE=<path>`` (with the probe enabled) and the monitor ap
 process, to ``<path>.<pid>``:
 
     cb <start> <seconds> <what>      an asyncio callback (task step, timer) that ran >= SLOW
-    frame <start> <seconds>          a screen update (layout, render, write)
+    frame <start> <seconds> layout=<0|1> <widgets> cpu=<seconds>
+                                     a screen update (layout, render, write); ``cpu`` is the
+                                     loop thread's own CPU in it (less than <seconds>: it
+                                     waited, e.g. for the GIL held by the queue's reader)
     gc <start> <seconds> <gen> <thread> <collected>   a collector pass >= GC_MIN
     mark <time> <label>              a moment the code reports (``mark``)
     layout <time> <widget> <caller>  a refresh that asked for a new layout, and who asked
@@ -112,10 +115,10 @@ def _patch_dispatch() -> None:
     def _on_timer_update(self: Screen[Any]) -> None:
         layout = self._layout_required
         dirty = ",".join(sorted({type(w).__name__ for w in self._dirty_widgets}))[:200]
-        start = time.monotonic()
+        start, cpu = time.monotonic(), time.thread_time()
         update(self)
         _lines.append(f"frame {start:.6f} {time.monotonic() - start:.6f} "
-                      f"layout={int(layout)} {dirty}\n")
+                      f"layout={int(layout)} {dirty} cpu={time.thread_time() - cpu:.6f}\n")
 
     Screen._on_timer_update = _on_timer_update  # type: ignore[method-assign]
 
