@@ -22,9 +22,10 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance"
 )
-MAX_TIME = 10
-"""Seconds of generated requests: about 500 cases over all 37 operations on a quiet 2-core
-machine, a few hundred under load; the assertions ask for > 100 over >= 14.
+MAX_TIME = 15
+"""Seconds of generated requests: about 1,000 cases over all 37 operations on a quiet 2-core
+machine, a few hundred under load; the assertions ask for > 100 over >= 14. 10 s was tried:
+beside a CPU hog it generated 91 cases and failed the bound.
 `benchmarks/service_fuzz.py` runs the long fuzz."""
 
 
