@@ -36,10 +36,8 @@ class RunStatus(str, Enum):
         if isinstance(value, RunStatus):
             return value
         if isinstance(value, str):
-            try:
-                return cls(value)
-            except ValueError:
-                return cls.UNKNOWN
+            found = cls._value2member_map_.get(value)  # what cls(value) looks up, minus its cost
+            return found if isinstance(found, RunStatus) else cls.UNKNOWN
         if value is None:
             return cls.NONE
         return cls.UNKNOWN

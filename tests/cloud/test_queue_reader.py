@@ -104,6 +104,30 @@ def test_a_repeated_id_keeps_its_first_entry():
     assert again.ids == ["run-00001", "run-00002"] and again.entries == {}
 
 
+def test_a_digest_collision_is_found_by_the_repeat_it_makes(
+    monkeypatch: pytest.MonkeyPatch, validated: list[bytes]
+):
+    """64-bit digests can collide (``digest``'s docstring). A collision is forced here: run 2's
+    new entry gets run 1's old digest, so the lookup names run 1 twice; the reader must
+    parse both entries, keep run 1 unchanged and report run 2's new entry."""
+    first = [entry(1), entry(2)]
+    changed = json.dumps(entry(2, "running")).encode()
+    old_one = json.dumps(entry(1)).encode()
+
+    def colliding(raws: list[Any]) -> list[int]:
+        return [hash(old_one) if bytes(raw) == changed else hash(bytes(raw)) for raw in raws]
+
+    monkeypatch.setattr(queue_reader_module, "_digests", colliding)
+    reader = QueueReader()
+    reader.commit(reader.read(body(first)))
+    validated.clear()
+    again = reader.read(body([entry(1), entry(2, "running")]))
+    assert again.ids == ["run-00001", "run-00002"]
+    assert list(again.entries) == ["run-00002"]
+    assert again.entries["run-00002"].status_v2.value == "running"
+    assert len(validated) == 2, "both entries naming run 1 were parsed"
+
+
 @pytest.mark.parametrize(
     ("raw", "field"),
     [
