@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ import pytest
 
 from nextmv_tui.cloud import queue_reader as queue_reader_module
 from nextmv_tui.cloud.errors import MalformedResponseError
+from nextmv_tui.tui import collector
 from nextmv_tui.tui.prefetch import QueuePrefetch
 from nextmv_tui.tui.state import Change
 from tests.tui.conftest import wait_until
@@ -60,10 +62,13 @@ def test_no_prefetch_through_a_proxy(monkeypatch):
     assert QueuePrefetch.start("https://api.cloud.nextmv.io", "k", True) is None
 
 
-async def test_first_rows_come_from_the_preview_and_validation_changes_none(make_local_service):
+async def test_first_rows_come_from_the_preview_and_validation_changes_none(
+    make_local_service, monkeypatch
+):
     """The prefetched answer is shown from the msgspec preview, then validated with pydantic
     and applied again: that second apply changes no row (nothing flickers) and makes the
-    answer known to the reader (the next poll parses only what changed)."""
+    answer known to the reader (the next poll parses only what changed). Its models are
+    all new objects, so they are frozen for the collector like the preview's rows."""
     service = make_local_service(concurrency=0)
     async with client_for(service) as client:
         run_ids = [await client.create_run("knapsack", knapsack_request(name=f"early {i}"))
@@ -80,9 +85,13 @@ async def test_first_rows_come_from_the_preview_and_validation_changes_none(make
         return change
 
     app.store.apply_queue = spy  # type: ignore[method-assign]
+    settled: list[tuple[str, int]] = []
+    monkeypatch.setattr(collector, "settle", lambda count: settled.append(
+        (sys._getframe(1).f_code.co_name, count)) or False)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_until(pilot, lambda: len(applied) >= 2 and app.queue.polls_completed >= 1,
                          10)
+        assert ("_queue_applied", len(run_ids)) in settled, settled
         (first_preview, first), (second_preview, second) = applied[:2]
         assert first_preview and set(run_ids) <= set(first.added)
         assert not second_preview, "then the validated snapshot of the same answer"
