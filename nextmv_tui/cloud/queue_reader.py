@@ -6,8 +6,8 @@ of all of it takes about a second of CPU (measured: ``benchmarks/tui_refresh.py`
 Between two polls only a few percent of the entries change, and their bytes are the only
 thing that tells. So a ``QueueReader``:
 
-1. splits the body into its entries' raw bytes (``msgspec``: one pass in C, no Python
-   object per field; 18 MB in about 25 ms);
+1. splits the body into its entries' raw bytes (``msgspec``, ``PIECE`` bytes per call, no
+   Python object per field; 18 MB in about 20 ms);
 2. digests each entry (``hash``: 64 bits, see ``digest``) and looks the digest up in the
    digests of the last *committed* snapshot: a known digest is the same entry as before,
    byte for byte, and is not parsed again (only its run ID is reported). The digests and
@@ -15,11 +15,13 @@ thing that tells. So a ``QueueReader``:
 3. validates the other entries one by one with the pydantic model ``QueuedRun``, so a bad
    entry is named by its index and field, as before.
 
-``read`` is plain CPU work meant for a thread (``asyncio.to_thread``): each step handles one
-entry at a time, so the interpreter hands the GIL back to the event loop every few
-milliseconds. What was read counts as known only after ``commit``, which the owner calls on
-its own thread once the snapshot has been applied: a snapshot that was read but then
-dropped (superseded, failed) never makes its entries "unchanged".
+``read_steps`` is that work cut into steps of a millisecond or less (a piece of the split,
+a chunk of digests, a batch of validations), for the event loop to run between its frames
+and keys (``cloud/steps.py``). It used to run on a thread, which took nothing off the loop:
+the two share the GIL, and frames drawn meanwhile took twice their CPU. ``read`` runs the
+steps in one go. What was read counts as known only after ``commit``, which the owner calls
+once the snapshot has been applied: a snapshot that was read but then dropped (superseded,
+failed) never makes its entries "unchanged".
 
 The first answer can also be read without pydantic (``preview``): importing pydantic and
 building its validators costs about 80 ms of CPU at launch, and the first rows need none of
@@ -45,6 +47,7 @@ import msgspec
 
 from nextmv_tui.cloud.errors import MalformedResponseError
 from nextmv_tui.cloud.status import RunStatus
+from nextmv_tui.cloud.steps import Steps, run_steps
 from nextmv_tui.cloud.timefmt import as_utc
 
 if TYPE_CHECKING:
@@ -60,9 +63,11 @@ class _Body(msgspec.Struct):
 _DECODER = msgspec.json.Decoder(_Body)
 _ENTRIES = msgspec.json.Decoder(list[msgspec.Raw])
 PIECE = 1 << 19
-"""Bytes split per msgspec call. A call holds the GIL throughout: one call over an 18 MB
-answer held it about 30 ms (more on a loaded machine), stalling the event loop's thread."""
+"""Bytes split per msgspec call, one step (under a millisecond): one call over a whole 18 MB
+answer took about 30 ms, more on a loaded machine, and nothing can interrupt it."""
 _HEAD = re.compile(rb'\A\s*\{\s*"runs"\s*:\s*\[')
+TAIL_SPAN = 4096
+"""The end of the body searched for ``]}`` (searching all 18 MB took 10 ms, in one call)."""
 _TAIL = re.compile(rb'\]\s*\}\s*\Z')
 _BETWEEN = re.compile(rb"\}\s*,\s*\{")
 
@@ -195,8 +200,18 @@ class QueueReader:
     def read(self, body: bytes, label: str = LABEL) -> QueueSnapshot:
         """Split, skip known entries, validate the rest. Raises ``MalformedResponseError``
         (naming ``runs.<index>.<field>``) for a body or entry that does not validate."""
+        return run_steps(self.read_steps(body, label))
+
+    def read_steps(self, body: bytes | list[bytes], label: str = LABEL) -> Steps[QueueSnapshot]:
+        """``read`` as a generator that pauses every millisecond or so of work (a piece of
+        the split, a chunk of digests, ``VALIDATE_STEP`` validations), for an event loop
+        to run it between its frames (``cloud/steps.py``). ``body`` may be the answer's
+        pieces, joined here."""
+        if isinstance(body, list):
+            body = b"".join(body)
+            yield
         try:
-            raws = _split(body)
+            raws = yield from _split(body)
         except msgspec.ValidationError as exc:
             detail, _, _ = str(exc).partition(" - at")
             raise MalformedResponseError(label, _msgspec_path(str(exc)), detail) from None
@@ -205,8 +220,8 @@ class QueueReader:
         from nextmv_tui.cloud.models import QueuedRun  # pydantic: imported on the first read
 
         known = self._known  # read once: ``commit`` may swap it from the owner's thread
-        keys = _digests(raws)
-        found: list[str | None] = _chunked(known.get, keys)
+        keys = yield from _digests(raws)
+        found: list[str | None] = yield from _chunked(known.get, keys)
         parsed: dict[int, QueueEntry] = {}
         index = -1
         while True:  # the unknown entries, found by C scans rather than a Python loop
@@ -217,8 +232,11 @@ class QueueReader:
             entry = _validate(QueuedRun, bytes(raws[index]), label, index)
             parsed[index] = entry
             found[index] = entry.id
+            if len(parsed) % VALIDATE_STEP == 0:
+                yield
         ids = cast("list[str]", found)
         id_set = frozenset(ids)
+        yield
         if len(id_set) < len(ids):
             return _first_of_each(QueuedRun, raws, keys, ids, parsed, label)
         entries = {entry.id: entry for entry in parsed.values()}
@@ -231,7 +249,7 @@ class QueueReader:
         if self._known:
             return None
         try:
-            raws = _split(body)
+            raws = run_steps(_split(body))
             ids: list[str] = []
             entries: dict[str, QueueEntry] = {}
             for raw in raws:
@@ -261,24 +279,27 @@ class QueueReader:
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
-CHUNK = 4096
-"""Entries per C-level ``map``: one call holds the GIL for its whole length (about 4 ms
-for 4,096 digests on this machine), so the event loop's thread gets it between chunks."""
+CHUNK = 2048
+"""Entries per C-level ``map`` (one step: about 0.7 ms of digests on this machine)."""
+VALIDATE_STEP = 64
+"""Entries validated per step (about 0.5 ms)."""
 
 
-def _chunked(function: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
-    """``list(map(function, items))``, a chunk at a time (``CHUNK``)."""
+def _chunked(function: Callable[[_T], _R], items: Sequence[_T]) -> Steps[list[_R]]:
+    """``list(map(function, items))``, a step per ``CHUNK``."""
     out: list[_R] = []
     for start in range(0, len(items), CHUNK):
         out.extend(map(function, items[start:start + CHUNK]))
+        yield
     return out
 
 
-def _digests(raws: list[msgspec.Raw]) -> list[int]:
-    """``digest`` of every entry, a chunk at a time, with no Python frame per entry."""
+def _digests(raws: list[msgspec.Raw]) -> Steps[list[int]]:
+    """``digest`` of every entry, a step per ``CHUNK``, with no Python frame per entry."""
     out: list[int] = []
     for start in range(0, len(raws), CHUNK):
         out.extend(map(hash, map(bytes, raws[start:start + CHUNK])))
+        yield
     return out
 
 
@@ -316,14 +337,14 @@ def _first_of_each(
     return QueueSnapshot(kept, entries, digests, frozenset(seen))
 
 
-def _split(body: bytes) -> list[msgspec.Raw]:
-    """The entries of ``{"runs": [...]}``, split ``PIECE`` bytes at a time.
+def _split(body: bytes) -> Steps[list[msgspec.Raw]]:
+    """The entries of ``{"runs": [...]}``, split ``PIECE`` bytes at a time (a step each).
 
     A piece ends at a ``}, {`` between two entries; if that place was inside a string, the
     piece does not decode (its last string is never closed) and the next one is tried. Any
     other shape, or any error, goes through the one-call decoder (which also words the
     error)."""
-    head, tail = _HEAD.match(body), _TAIL.search(body)
+    head, tail = _HEAD.match(body), _TAIL.search(body, max(0, len(body) - TAIL_SPAN))
     if len(body) <= PIECE or head is None or tail is None:
         return _DECODER.decode(body).runs
     start, end = head.end(), tail.start()
@@ -344,6 +365,7 @@ def _split(body: bytes) -> list[msgspec.Raw]:
             except msgspec.DecodeError:
                 return _DECODER.decode(body).runs
         start = stop if stop < end else end
+        yield
     return raws
 
 

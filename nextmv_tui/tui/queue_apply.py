@@ -1,9 +1,10 @@
 """Merging a queue answer into the store: the launch's preview, and large snapshots in slices.
 
 A mixin of the app (one concept per module). The first answer is read without pydantic
-(``QueueReader.preview``) and painted at once; the same answer, validated on a thread, then
-replaces it with the same rows. A snapshot larger than ``APPLY_SLICE`` entries is merged a
-slice at a time on the loop, yielding in between, so keys are answered meanwhile.
+(``QueueReader.preview``) and painted at once; the same answer, validated in steps on the
+loop, then replaces it with the same rows. A snapshot larger than ``APPLY_SLICE`` entries
+is merged a slice at a time on the loop, yielding in between, so keys are answered
+meanwhile.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from textual import on
 from textual.app import App
 
 from nextmv_tui.cloud.errors import MalformedResponseError
+from nextmv_tui.cloud.steps import run_steps_async
 from nextmv_tui.tui import collector, loop_trace
 from nextmv_tui.tui.messages import QueueFailed, QueuePreviewed
 from nextmv_tui.tui.state import Change
@@ -46,17 +48,18 @@ class QueueApplyMixin(App[int]):
         self, preview: QueueSnapshot, token: int
     ) -> QueueSnapshot | None:
         """The first queue, read without pydantic, is shown at once; then the same answer
-        is validated on a thread (after that paint: importing pydantic would compete with
-        it) into the snapshot this poll reports, with the same rows. An answer pydantic
-        rejects (one the preview should not have taken) has its rows withdrawn and is polled
-        again through the client, whose error names the field, as before."""
+        is validated in steps on the loop (``cloud/steps.py``; after that paint: importing
+        pydantic would compete with it) into the snapshot this poll reports, with the same
+        rows. An answer pydantic rejects (one the preview should not have taken) has its
+        rows withdrawn and is polled again through the client, whose error names the
+        field, as before."""
         painted = asyncio.Event()
         self.post_message(QueuePreviewed(preview, token, painted))
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(painted.wait(), PREVIEW_PAINT_WAIT)
         assert preview.body is not None
         try:
-            return await asyncio.to_thread(self.queue_reader.read, preview.body)
+            return await run_steps_async(self.queue_reader.read_steps(preview.body))
         except MalformedResponseError:
             self.post_message(QueuePreviewed(preview, token, painted, rejected=True))
             return None

@@ -4,16 +4,19 @@ entries named by index and field, nothing "known" until committed; and the clien
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from nextmv_tui.cloud import queue_reader as queue_reader_module
+from nextmv_tui.cloud import steps as steps_module
 from nextmv_tui.cloud.errors import MalformedResponseError
 from nextmv_tui.cloud.models import QueuedRun
 from nextmv_tui.cloud.queue_reader import QueueReader
+from nextmv_tui.cloud.steps import run_steps
 from tests.tui.helpers import client_for, knapsack_request
 
 
@@ -114,7 +117,8 @@ def test_a_digest_collision_is_found_by_the_repeat_it_makes(
     changed = json.dumps(entry(2, "running")).encode()
     old_one = json.dumps(entry(1)).encode()
 
-    def colliding(raws: list[Any]) -> list[int]:
+    def colliding(raws: list[Any]) -> Iterator[None]:
+        yield
         return [hash(old_one) if bytes(raw) == changed else hash(bytes(raw)) for raw in raws]
 
     monkeypatch.setattr(queue_reader_module, "_digests", colliding)
@@ -161,29 +165,67 @@ def test_unknown_status_and_extra_fields_are_tolerated():
     assert snapshot.entries["run-00000"].status_v2.value == "unknown"
 
 
-async def test_client_reads_the_queue_on_a_thread(make_inprocess_service, monkeypatch):
-    """Against the real service: the snapshot lists the runs, and the parse happened on a
-    thread other than the event loop's (so a 50,000-run answer cannot block keys)."""
-    threads: list[str] = []
-    real_read = QueueReader.read
+async def test_client_reads_the_queue_in_steps_between_the_loops_tasks(
+    make_inprocess_service, monkeypatch
+):
+    """Against the real service: the snapshot lists the runs, and the parse ran on the
+    event loop in steps with the loop's other tasks between them (a thread would share the
+    GIL with the loop: ``cloud/steps.py``). With a slice of 0 every step yields, so a task
+    that ticks on the loop must tick while the read is under way."""
+    monkeypatch.setattr(steps_module, "SLICE", 0.0)
+    ticks: list[float] = []
+    reading: list[bool] = []
+    real_steps = QueueReader.read_steps
 
-    def read(self: QueueReader, raw: bytes, label: str = "x") -> Any:
-        threads.append(threading.current_thread().name)
-        return real_read(self, raw, label)
+    def read_steps(self: QueueReader, raw: Any, label: str = "x") -> Any:
+        reading.append(True)
+        try:
+            return (yield from real_steps(self, raw, label))
+        finally:
+            reading.append(False)
 
-    monkeypatch.setattr(QueueReader, "read", read)
+    async def ticker() -> None:
+        while True:
+            if reading and reading[-1]:
+                ticks.append(1)
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(QueueReader, "read_steps", read_steps)
     service = await make_inprocess_service(concurrency=0)
     async with client_for(service) as client:
         ids = [await client.create_run("knapsack", knapsack_request(name=f"r{i}"))
                for i in range(3)]
         reader = QueueReader()
-        snapshot = await client.account_queue_snapshot(reader)
+        task = asyncio.ensure_future(ticker())
+        try:
+            snapshot = await client.account_queue_snapshot(reader)
+        finally:
+            task.cancel()
         assert set(ids) <= set(snapshot.ids)
         assert set(ids) <= set(snapshot.entries)
+        assert ticks, "the loop ran another task while the queue was being read"
         reader.commit(snapshot)
         again = await client.account_queue_snapshot(reader)
         assert set(ids) <= set(again.ids) and not set(ids) & set(again.entries)
-    assert threads and threading.main_thread().name not in threads
+
+
+def test_steps_pause_at_every_chunk_and_agree_with_one_read():
+    """``read_steps`` pauses once per piece, digest chunk and validation batch, and gives
+    the snapshot ``read`` gives."""
+    raw = body([entry(i) for i in range(3 * queue_reader_module.CHUNK)])
+    steps = QueueReader().read_steps(raw)
+    pauses = 0
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            stepped = stop.value
+            break
+        pauses += 1
+    whole = QueueReader().read(raw)
+    assert stepped.ids == whole.ids and stepped.entries == whole.entries
+    validations = 3 * queue_reader_module.CHUNK // queue_reader_module.VALIDATE_STEP
+    assert pauses >= 2 * 3 + validations, pauses
 
 
 @pytest.mark.parametrize("compact", [True, False])
@@ -194,7 +236,7 @@ def test_a_large_answer_is_split_in_pieces_and_agrees_with_one_decode(monkeypatc
     entries = [entry(i, name=tricky[i % len(tricky)]) for i in range(60)]
     separators = (",", ":") if compact else (", ", ": ")
     raw = json.dumps({"runs": entries}, separators=separators).encode()
-    pieces = queue_reader_module._split(raw)
+    pieces = run_steps(queue_reader_module._split(raw))
     whole = queue_reader_module._DECODER.decode(raw).runs
     assert [bytes(p) for p in pieces] == [bytes(w) for w in whole]
     snapshot = QueueReader().read(raw)
