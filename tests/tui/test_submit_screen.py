@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input, Switch
+from textual.worker import Worker, WorkerState
 
 from nextmv_tui.cloud.client import NextmvClient
 from nextmv_tui.cloud.units import human_bytes
@@ -81,6 +83,23 @@ async def test_picking_a_file_or_directory_fills_the_path(
         assert screen.current_form().input_path() == Path("multi")
 
 
+@pytest.fixture
+def worker_failures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Workers that ended in ERROR. A refused submit is an answer, not a failed worker: the
+    monkey (which fails on any failed worker) found a typed path that does not exist
+    ending the submit worker in ERROR."""
+    failures: list[str] = []
+    original = Worker._run
+
+    async def run(self: Worker[Any], app: Any) -> None:
+        await original(self, app)
+        if self.state == WorkerState.ERROR:
+            failures.append(f"{self.name}: {self.error!r}")
+
+    monkeypatch.setattr(Worker, "_run", run)
+    return failures
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
@@ -93,7 +112,8 @@ async def test_picking_a_file_or_directory_fills_the_path(
     ],
 )
 async def test_bad_form_or_input_is_shown_and_nothing_is_sent(
-    dead_client: NextmvClient, inputs: Path, changes: dict[str, str], expected: str
+    dead_client: NextmvClient, inputs: Path, changes: dict[str, str], expected: str,
+    worker_failures: list[str],
 ) -> None:
     app = _host(dead_client, path="knapsack.json", app_id="knapsack")
     async with app.run_test(size=(120, 36)) as pilot:
@@ -105,10 +125,11 @@ async def test_bad_form_or_input_is_shown_and_nothing_is_sent(
         await wait_until(pilot, lambda: screen.phase == "idle")
         assert "127.0.0.1:9" not in screen.message_text, "a request was sent"
         assert app.screen is screen and app.results == []
+    assert worker_failures == []
 
 
 async def test_connection_failure_is_shown_and_the_modal_stays(
-    dead_client: NextmvClient, inputs: Path
+    dead_client: NextmvClient, inputs: Path, worker_failures: list[str]
 ) -> None:
     app = _host(dead_client, path="knapsack.json", app_id="knapsack")
     async with app.run_test(size=(120, 36)) as pilot:
@@ -120,6 +141,7 @@ async def test_connection_failure_is_shown_and_the_modal_stays(
         # The form is usable again: escape now closes it.
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.results == [None])
+    assert worker_failures == []
 
 
 async def test_current_form_reflects_what_is_on_screen(

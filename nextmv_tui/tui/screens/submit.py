@@ -114,7 +114,7 @@ class SubmitScreen(OffersChoices):
         self._client = client
         self._defaults = defaults
         self._phase: Phase = "idle"
-        self._worker: Worker[SubmittedRun] | None = None
+        self._worker: Worker[SubmittedRun | NextmvError] | None = None
         self._upload_started = 0.0
         self._start_dir = self._resolve_start_dir(defaults.start_dir)
         self._choices = choices
@@ -295,12 +295,23 @@ class SubmitScreen(OffersChoices):
         self.show_message(f"Checking {form.path.strip()}…", "info")
         self._set_phase("packaging")
         self._worker = self.run_worker(
-            self._submit(form, request, path),
+            self._submit_outcome(form, request, path),
             name="submit",
             group="submit",
             exclusive=True,
             exit_on_error=False,
         )
+
+    async def _submit_outcome(
+        self, form: SubmitForm, request: CreateRunRequest, path: Path
+    ) -> SubmittedRun | NextmvError:
+        """The submit, with its expected failures (bad input, the API's refusals) returned,
+        not raised: the worker succeeds, and a worker that fails is a bug (the monkey's rule:
+        it found a typed path that does not exist ending this worker in ERROR)."""
+        try:
+            return await self._submit(form, request, path)
+        except NextmvError as error:
+            return error
 
     async def _submit(
         self, form: SubmitForm, request: CreateRunRequest, path: Path
@@ -370,21 +381,27 @@ class SubmitScreen(OffersChoices):
         if event.state == WorkerState.SUCCESS:
             result = event.worker.result
             self._worker = None
-            self.dismiss(result)
-        elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self._worker = None
-            self._set_phase("idle")
-            if isinstance(error, NextmvError):
-                self.show_message(str(error), "error")
+            if isinstance(result, SubmittedRun):
+                self.dismiss(result)
             else:
-                self.show_message(f"Submit failed: {type(error).__name__}: {error}", "error")
-            self._back_to(field_at_fault(error) if error is not None else "path")
+                self._failed(result)
+        elif event.state == WorkerState.ERROR:
+            self._worker = None
+            self._failed(event.worker.error)
         elif event.state == WorkerState.CANCELLED:
             self._worker = None
             self._set_phase("idle")
             self.show_message("Upload aborted: nothing was created.", "info")
             self._back_to("path")
+
+    def _failed(self, error: BaseException | None) -> None:
+        """Nothing was created: say why, and go back to the field at fault."""
+        self._set_phase("idle")
+        if isinstance(error, NextmvError):
+            self.show_message(str(error), "error")
+        else:
+            self.show_message(f"Submit failed: {type(error).__name__}: {error}", "error")
+        self._back_to(field_at_fault(error) if error is not None else "path")
 
     # --- close / abort ----------------------------------------------------------------------
 
