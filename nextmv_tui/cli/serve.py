@@ -14,6 +14,7 @@ from nextmv_tui.service.settings import (
     DEFAULT_MAX_DURATION,
     DEFAULT_MAX_LOG_BYTES,
     DEFAULT_PORT,
+    EXIT_PORT_UNAVAILABLE,
     ExecutionClass,
     ServiceSettings,
     default_data_dir,
@@ -210,7 +211,7 @@ def _make_settings(
 
 
 def run(args: argparse.Namespace) -> int:
-    from nextmv_tui.service.server import ServiceStartError, serve
+    from nextmv_tui.service.server import PortUnavailableError, ServiceStartError, serve
 
     try:
         settings, key_source = _settings(args)
@@ -236,5 +237,5 @@ def run(args: argparse.Namespace) -> int:
         serve(settings, announce)
     except ServiceStartError as exc:
         print(f"nextmv-tui serve: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_PORT_UNAVAILABLE if isinstance(exc, PortUnavailableError) else 1
     return 0

@@ -28,6 +28,7 @@ from nextmv_tui.service.processes import pid_alive
 from nextmv_tui.service.settings import (
     API_KEY_FILE,
     DEFAULT_PORT,
+    EXIT_PORT_UNAVAILABLE,
     SERVICE_FILE,
     default_data_dir,
     load_or_create_api_key,
@@ -143,6 +144,29 @@ def ensure_running(
     api_key = load_or_create_api_key(data_dir / API_KEY_FILE)
     if port and not exact_port and not _port_free(port):
         port = 0  # taken (e.g. by the service of another data dir): any free port will do
+    try:
+        proc, endpoint = _start(data_dir, port, timeout, cancel)
+    except _PortUnavailable as taken:
+        if exact_port or not port:
+            raise taken.error from None
+        # Free when checked, taken when the service bound it (another process between the
+        # two: two monitors starting at once); any free port will do.
+        proc, endpoint = _start(data_dir, 0, timeout, cancel)
+    return LocalServiceHandle(endpoint, api_key, True, data_dir, True, proc.pid, proc)
+
+
+class _PortUnavailable(Exception):
+    """The service could not listen on the port it was given (``error`` says so)."""
+
+    def __init__(self, error: LauncherError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _start(
+    data_dir: Path, port: int, timeout: float, cancel: threading.Event | None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``serve`` for ``data_dir`` on ``port`` and wait until it is healthy."""
     log_path = data_dir / "service.log"
     argv = [sys.executable, "-m", "nextmv_tui", "serve", "--data-dir", str(data_dir),
             "--port", str(port)]
@@ -155,13 +179,21 @@ def ensure_running(
             start_new_session=True, env={**env, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        endpoint = _wait_started(proc, data_dir, log_path, timeout, cancel)
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        proc.wait(STOP_TIMEOUT)
+        return proc, _wait_started(proc, data_dir, log_path, timeout, cancel)
+    except LauncherError as error:
+        _reap(proc)
+        if proc.returncode == EXIT_PORT_UNAVAILABLE:
+            raise _PortUnavailable(error) from None
         raise
-    return LocalServiceHandle(endpoint, api_key, True, data_dir, True, proc.pid, proc)
+    except BaseException:
+        _reap(proc)
+        raise
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    proc.wait(STOP_TIMEOUT)
 
 
 def _wait_started(

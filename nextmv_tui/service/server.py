@@ -31,6 +31,10 @@ class ServiceStartError(Exception):
     """The service cannot start (data dir in use, bad app folder, port taken)."""
 
 
+class PortUnavailableError(ServiceStartError):
+    """The service cannot listen on its port (taken, or not allowed)."""
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server minus its habit of re-raising the signal after a graceful exit."""
 
@@ -115,7 +119,7 @@ async def _run(
         await asyncio.sleep(0.02)
     if task.done():
         code = await task
-        raise ServiceStartError(
+        raise PortUnavailableError(
             f"could not serve on {settings.host}:{settings.port} (port in use or not "
             f"allowed?); uvicorn exit code {code}"
         )

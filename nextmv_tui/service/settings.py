@@ -17,6 +17,8 @@ from pathlib import Path
 from nextmv_tui.cloud.models import MAX_INLINE_BYTES, MAX_PAYLOAD_BYTES
 
 DEFAULT_PORT = 8765
+EXIT_PORT_UNAVAILABLE = 4
+"""``serve``'s exit code when it cannot listen on its port: the launcher then tries any port."""
 DEFAULT_CONCURRENCY = 2
 DEFAULT_MAX_DURATION = 3600.0
 DEFAULT_CLASS = "local"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from nextmv_tui.service import launcher
+from nextmv_tui.service.settings import EXIT_PORT_UNAVAILABLE
 from tests.conftest import free_port
 
 
@@ -44,9 +45,32 @@ def test_a_service_that_exits_while_starting_is_reported_with_its_log(tmp_path: 
         with pytest.raises(launcher.LauncherError) as caught:
             launcher.ensure_running(data_dir, port=port, exact_port=True)
     message = str(caught.value)
-    assert "exited with code 1 while starting" in message
+    assert f"exited with code {EXIT_PORT_UNAVAILABLE} while starting" in message
     assert str(data_dir / "service.log") in message
     assert str(port) in message.split("\n", 1)[1], "the log's tail says which port"
+    assert serve_processes(data_dir) == []
+
+
+def test_a_port_taken_between_the_check_and_the_bind_falls_back_to_any_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The launcher checks that its port is free, then the service binds it; another process
+    can take it in between (CI saw two tests' monitors race for 8765). That race is forced
+    here: the check is told the port is free while a socket holds it. The service must come
+    up on another port, not end the monitor."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setattr(launcher, "_port_free", lambda port: True)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        handle = launcher.ensure_running(data_dir, port=port)
+        try:
+            assert handle.started and handle.endpoint.startswith("http://127.0.0.1:")
+            assert not handle.endpoint.endswith(f":{port}")
+            assert "could not serve on" in (data_dir / "service.log").read_text()
+        finally:
+            handle.stop()
     assert serve_processes(data_dir) == []
 
 

@@ -17,6 +17,7 @@ import pytest
 from cryptography import x509
 
 from nextmv_tui.service import launcher, tls
+from nextmv_tui.service.settings import EXIT_PORT_UNAVAILABLE
 from tests.conftest import REPO_ROOT, LocalService, free_port
 from tests.service.helpers import wait_until
 
@@ -97,7 +98,7 @@ def test_serve_refuses_a_broken_app_folder(tmp_path: Path) -> None:
 def test_port_in_use_is_a_clear_error(local_service: LocalService, tmp_path: Path) -> None:
     proc = _serve("--port", str(local_service.port), "--data-dir", str(tmp_path / "other"))
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 1
+    assert proc.returncode == EXIT_PORT_UNAVAILABLE, "its own code: the launcher tries any port"
     assert str(local_service.port) in err
 
 
