@@ -8,7 +8,7 @@ thing that tells. So a ``QueueReader``:
 
 1. splits the body into its entries' raw bytes (``msgspec``, ``PIECE`` bytes per call, no
    Python object per field; 18 MB in about 20 ms);
-2. digests each entry (``hash``: 64 bits, see ``digest``) and looks the digest up in the
+2. digests each entry (``hash``: 64 bits, see ``_digests``) and looks the digest up in the
    digests of the last *committed* snapshot: a known digest is the same entry as before,
    byte for byte, and is not parsed again (only its run ID is reported). The digests and
    their lookups are C-level ``map`` calls over chunks of entries, not a Python loop;
@@ -141,19 +141,6 @@ def _preview_entry(raw: msgspec.Raw) -> PreviewEntry:
         queuing_priority=wire.queuing_priority,
         status_changed_at=None if changed is None else _when(changed),
     )
-
-
-def digest(raw: bytes | memoryview | msgspec.Raw) -> int:
-    """64-bit keyed digest of one entry's bytes (``hash``: SipHash with this process's
-    random key). BLAKE2b cost three times as much per entry, most of it building the hash
-    object (measured: 45 ms against 16 ms for 50,000 entries).
-
-    A changed entry whose digest equals another run's old digest would be taken for that
-    run: about 2,500 x 50,000 / 2**64, or 7e-12, per refresh at 50,000 runs of which 5 %
-    change. The run then appears twice in the answer, and ``read`` parses every entry of a
-    repeated run ID, so the mistake is found; it is missed only if the other run left the
-    queue in that same refresh."""
-    return hash(bytes(raw))
 
 
 @dataclass
@@ -295,7 +282,16 @@ def _chunked(function: Callable[[_T], _R], items: Sequence[_T]) -> Steps[list[_R
 
 
 def _digests(raws: list[msgspec.Raw]) -> Steps[list[int]]:
-    """``digest`` of every entry, a step per ``CHUNK``, with no Python frame per entry."""
+    """Each entry's 64-bit keyed digest, ``hash(bytes(raw))`` (SipHash with this process's
+    random key), a step per ``CHUNK``, with no Python frame per entry. BLAKE2b cost three
+    times as much per entry, most of it building the hash object (45 ms against 16 ms for
+    50,000 entries).
+
+    A changed entry whose digest equals another run's old digest would be taken for that
+    run: about 2,500 x 50,000 / 2**64, or 7e-12, per refresh at 50,000 runs of which 5 %
+    change. The run then appears twice in the answer, and ``read`` parses every entry of a
+    repeated run ID, so the mistake is found; it is missed only if the other run left the
+    queue in that same refresh."""
     out: list[int] = []
     for start in range(0, len(raws), CHUNK):
         out.extend(map(hash, map(bytes, raws[start:start + CHUNK])))
@@ -314,7 +310,7 @@ def _first_of_each(
     """The snapshot of an answer that names a run twice or more: its first entry counts.
 
     Every entry of a repeated run ID is parsed, including those whose digest was known:
-    a digest collision (``digest``) shows up as such a repeat, and parsing tells the truth."""
+    a digest collision (``_digests``) shows up as such a repeat, and parsing tells the truth."""
     counts = Counter(ids)
     for index, run_id in enumerate(ids):
         if counts[run_id] > 1 and index not in parsed:
@@ -393,4 +389,4 @@ def _msgspec_path(message: str) -> str:
     return path or "(body)"
 
 
-__all__ = ["LABEL", "PreviewEntry", "QueueEntry", "QueueReader", "QueueSnapshot", "digest"]
+__all__ = ["LABEL", "PreviewEntry", "QueueEntry", "QueueReader", "QueueSnapshot"]

@@ -110,7 +110,7 @@ def test_a_repeated_id_keeps_its_first_entry():
 def test_a_digest_collision_is_found_by_the_repeat_it_makes(
     monkeypatch: pytest.MonkeyPatch, validated: list[bytes]
 ):
-    """64-bit digests can collide (``digest``'s docstring). A collision is forced here: run 2's
+    """64-bit digests can collide (``_digests``' docstring). A collision is forced here: run 2's
     new entry gets run 1's old digest, so the lookup names run 1 twice; the reader must
     parse both entries, keep run 1 unchanged and report run 2's new entry."""
     first = [entry(1), entry(2)]
@@ -184,11 +184,13 @@ async def test_client_reads_the_queue_in_steps_between_the_loops_tasks(
         finally:
             reading.append(False)
 
-    async def ticker() -> None:
-        while True:
-            if reading and reading[-1]:
-                ticks.append(1)
-            await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    handle: list[asyncio.Handle] = []
+
+    def tick() -> None:  # runs once per loop iteration: whenever the read lets the loop turn
+        if reading and reading[-1]:
+            ticks.append(1)
+        handle[:] = [loop.call_soon(tick)]
 
     monkeypatch.setattr(QueueReader, "read_steps", read_steps)
     service = await make_inprocess_service(concurrency=0)
@@ -196,11 +198,11 @@ async def test_client_reads_the_queue_in_steps_between_the_loops_tasks(
         ids = [await client.create_run("knapsack", knapsack_request(name=f"r{i}"))
                for i in range(3)]
         reader = QueueReader()
-        task = asyncio.ensure_future(ticker())
+        tick()
         try:
             snapshot = await client.account_queue_snapshot(reader)
         finally:
-            task.cancel()
+            handle[0].cancel()
         assert set(ids) <= set(snapshot.ids)
         assert set(ids) <= set(snapshot.entries)
         assert ticks, "the loop ran another task while the queue was being read"
