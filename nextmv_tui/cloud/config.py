@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import msgspec
 
 from nextmv_tui.cloud.errors import ConfigError
 
@@ -40,15 +41,23 @@ NO_KEY_MESSAGE = (
 )
 
 
-@dataclass(frozen=True)
-class ClientConfig:
+class ClientConfig(msgspec.Struct, frozen=True):
     """Where to talk and with what key. ``repr`` never shows the key."""
 
     endpoint: str
-    api_key: str = field(repr=False)
+    api_key: str
     profile: str | None = None
     source: str = ""  # e.g. "flag", "NEXTMV_API_KEY", "~/.nextmv/config.yaml [staging]"
     verify: bool | str = True  # TLS verification: False, True or a CA bundle path
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """Every field but the key (rich and Textual's log use this)."""
+        return [("endpoint", self.endpoint), ("profile", self.profile),
+                ("source", self.source), ("verify", self.verify)]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"ClientConfig({fields})"
 
 
 def resolve_config(
@@ -204,8 +213,7 @@ def _verify(env: Mapping[str, str]) -> bool | str:
 # --- profiles, for switching in the monitor ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProfileInfo:
+class ProfileInfo(msgspec.Struct, frozen=True):
     """A profile of ``~/.nextmv/config.yaml`` as a picker shows it: never its key."""
 
     name: str | None

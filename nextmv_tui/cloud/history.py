@@ -35,9 +35,10 @@ import random
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Literal
+
+import msgspec
 
 from nextmv_tui.cloud.errors import (
     AuthError,
@@ -73,8 +74,7 @@ def parse_age(text: str) -> float:
     return seconds
 
 
-@dataclass(frozen=True)
-class HistoryOptions:
+class HistoryOptions(msgspec.Struct, frozen=True):
     """Bounds and cadence of the history; the defaults are the monitor's."""
 
     max_age: float | None = DEFAULT_MAX_AGE
@@ -111,15 +111,13 @@ def parse_history(text: str) -> HistoryOptions:
     return HistoryOptions(max_age=age, max_runs=count)
 
 
-@dataclass(frozen=True)
-class ListApps:
+class ListApps(msgspec.Struct, frozen=True):
     """Request: one page of ``GET v1/applications``."""
 
     page_token: str | None = None
 
 
-@dataclass(frozen=True)
-class ListRuns:
+class ListRuns(msgspec.Struct, frozen=True):
     """Request: one page of ``GET v1/applications/{app_id}/runs``."""
 
     app_id: str
@@ -130,21 +128,19 @@ class ListRuns:
 HistoryRequest = ListApps | ListRuns
 
 
-@dataclass
-class _Pass:
+class _Pass(msgspec.Struct):
     """One walk down an application's list (launch+backfill, or one refresh)."""
 
     phase: Phase
     token: str | None = None
-    tokens: set[str] = field(default_factory=set)
+    tokens: set[str] = msgspec.field(default_factory=set)
     count: int = 0
     floor: datetime | None = None
-    seen: set[str] = field(default_factory=set)
+    seen: set[str] = msgspec.field(default_factory=set)
     lowest: datetime | None = None
 
 
-@dataclass
-class _App:
+class _App(msgspec.Struct):
     app_id: str
     due: float
     walk: _Pass
@@ -152,7 +148,7 @@ class _App:
     in_flight: bool = False
     failures: int = 0
     newest: datetime | None = None
-    open_runs: dict[str, datetime] = field(default_factory=dict)
+    open_runs: dict[str, datetime] = msgspec.field(default_factory=dict)
     """Runs last seen queued or running: a refresh reads down to the oldest of them."""
     last_activity: datetime | None = None
 

@@ -13,15 +13,15 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
+
+import msgspec
 
 from nextmv_tui.cloud.errors import PollTimeoutError
 from nextmv_tui.cloud.status import RunStatus
 
 
-@dataclass(frozen=True)
-class PollingOptions:
+class PollingOptions(msgspec.Struct, frozen=True):
     initial_delay: float = 1.0
     delay: float = 0.1
     backoff: float = 0.9

@@ -39,7 +39,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeAlias, TypeVar, cast
 
@@ -143,8 +142,7 @@ def _preview_entry(raw: msgspec.Raw) -> PreviewEntry:
     )
 
 
-@dataclass
-class QueueSnapshot:
+class QueueSnapshot(msgspec.Struct):
     """One queue answer: every run ID in order, and the entries that are new or changed
     since the reader's last committed snapshot (the others are byte-identical to it)."""
 
@@ -152,11 +150,11 @@ class QueueSnapshot:
     """Each run ID once, in the server's order (a repeated ID keeps its first entry)."""
     entries: dict[str, QueueEntry]
     """New or changed entries by run ID (``PreviewEntry`` in a preview, else ``QueuedRun``)."""
-    digests: dict[int, str] = field(default_factory=dict, repr=False)
+    digests: dict[int, str] = msgspec.field(default_factory=dict)
     """Entry digest -> run ID for every entry (what ``commit`` makes known)."""
-    id_set: frozenset[str] = field(default_factory=frozenset, repr=False)
+    id_set: frozenset[str] = msgspec.field(default_factory=frozenset)
     """``ids`` as a set (built with the snapshot, on the reader's thread)."""
-    body: bytes | None = field(default=None, repr=False)
+    body: bytes | None = None
     """A preview's answer, to be validated by ``QueueReader.read`` (None: validated)."""
 
     def __post_init__(self) -> None:
@@ -175,6 +173,10 @@ class QueueSnapshot:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def __repr__(self) -> str:  # not 50,000 IDs and 18 MB of body in a log line
+        kind = "preview" if self.provisional else "validated"
+        return f"QueueSnapshot({len(self.ids)} runs, {len(self.entries)} parsed, {kind})"
 
 
 class QueueReader:

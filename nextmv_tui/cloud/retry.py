@@ -10,25 +10,23 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+import msgspec
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 """Statuses a retryable request is sent again on."""
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     max_attempts: int = 5
     base_delay: float = 0.5
     max_delay: float = 30.0
     jitter: float = 0.25
     max_retry_after: float = 60.0
     """A server asking to wait longer than this gets a RateLimitedError instead of a wait."""
-    sleep: Callable[[float], Awaitable[None]] = field(
-        default=asyncio.sleep, repr=False, compare=False
-    )
-    rng: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rng: Callable[[], float] = random.random
 
     def backoff(self, attempt: int) -> float:
         """Wait after failed attempt ``n`` (1-based): ``base * 2**(n-1)`` + jitter, capped."""

@@ -12,16 +12,15 @@ shown, at the right end).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
 from textual.binding import Binding
 
 Scope = Literal["app", "main"]
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(msgspec.Struct, frozen=True):
     id: str
     keys: str
     """Default keys, comma-separated Textual key names."""

@@ -9,7 +9,8 @@ the toast a refused key shows, and the palette, so a key never silently does not
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.state import RunRow
@@ -19,8 +20,7 @@ NO_RUNS = "no runs yet — press s to submit one"
 READ_ONLY_PREFIX = "read-only mode"
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(msgspec.Struct, frozen=True):
     """What the checks look at; built by the main screen."""
 
     read_only: bool

@@ -9,8 +9,9 @@ batch's runs by state for the summary line and the detail pane (``bx-42: 7/10 do
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from nextmv_tui.cloud.status import RunStatus
 
@@ -20,8 +21,7 @@ if TYPE_CHECKING:
 BATCH_PREFIX = "batch:"
 
 
-@dataclass(frozen=True)
-class RunFilter:
+class RunFilter(msgspec.Struct, frozen=True):
     text: str = ""
     """Lower-cased free text, matched as a substring; empty matches every run."""
     batch: str | None = None
@@ -45,8 +45,7 @@ def parse_filter(raw: str) -> RunFilter:
     return RunFilter(" ".join(words).lower(), batch)
 
 
-@dataclass(frozen=True)
-class BatchProgress:
+class BatchProgress(msgspec.Struct, frozen=True):
     batch_id: str
     total: int = 0
     succeeded: int = 0

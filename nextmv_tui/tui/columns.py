@@ -18,9 +18,10 @@ entry and a new sort is one ``SortMode`` entry:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+import msgspec
 
 from nextmv_tui.cloud.status import RunStatus
 from nextmv_tui.tui.format import clean, format_age, format_objective, short_duration, truncate
@@ -45,12 +46,11 @@ WATCHED = "*"
 """Marker of a run marked with m (a toast when it finishes)."""
 
 
-@dataclass(frozen=True)
-class CellContext:
+class CellContext(msgspec.Struct, frozen=True):
     now: datetime
     """Ages count to this time (the last good poll while the data is stale)."""
     stale: bool = False
-    positions: Mapping[str, int] = field(default_factory=dict)
+    positions: Mapping[str, int] = msgspec.field(default_factory=dict)
     """Queue position of every waiting run within its class (``queueing.queue_positions``)."""
 
 
@@ -66,8 +66,7 @@ def _age(value: datetime | None, ctx: CellContext) -> str:
     return format_age((ctx.now - value).total_seconds()) if value is not None else ""
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(msgspec.Struct, frozen=True):
     key: str
     title: str
     priority: int
@@ -199,8 +198,7 @@ def _objective(row: RunRow, now: datetime) -> SortKey:
     return row.objective is None, (row.objective if row.objective is not None else 0.0,)
 
 
-@dataclass(frozen=True)
-class SortMode:
+class SortMode(msgspec.Struct, frozen=True):
     id: str
     label: str
     """What the summary line says: ``sort active first ↑``."""

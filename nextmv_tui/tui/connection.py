@@ -7,7 +7,7 @@ their text names the fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from nextmv_tui.cloud.errors import (
     ApiError,
@@ -19,8 +19,7 @@ from nextmv_tui.cloud.errors import (
 from nextmv_tui.tui.poller import FailureKind
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(msgspec.Struct, frozen=True):
     kind: FailureKind
     detail: str
     retry_after: float | None = None

@@ -15,7 +15,7 @@ handful of metadata requests instead of one every 5 s (issue 14).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from nextmv_tui.cloud.polling import PollingOptions, PollSchedule
 from nextmv_tui.cloud.status import RunStatus
@@ -30,8 +30,7 @@ LOG_PROGRESS_INFO = 20.0
 """Wait before the first fetch so scrolling through rows does not fire a request per row."""
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     """The requests of one poll."""
 
     info: bool
@@ -40,11 +39,10 @@ class Plan:
     tailing: bool
 
 
-@dataclass
-class RunFollow:
+class RunFollow(msgspec.Struct):
     run_id: str
     app_id: str
-    schedule: PollSchedule = field(default_factory=lambda: PollSchedule(DETAIL_POLLING))
+    schedule: PollSchedule = msgspec.field(default_factory=lambda: PollSchedule(DETAIL_POLLING))
     status: RunStatus = RunStatus.NONE
     attempt: int = 0
     info_due: float = 0.0

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -126,8 +126,7 @@ def fit_by_priority(sizes: Sequence[tuple[int, int]], available: int, gap: int =
     return kept
 
 
-@dataclass(frozen=True)
-class ColumnFit:
+class ColumnFit(msgspec.Struct, frozen=True):
     """What ``plan_columns`` needs to know about a column (widths exclude padding)."""
 
     key: str
@@ -246,8 +245,7 @@ def _grid(label_width: int = LABEL_WIDTH) -> Table:
     return grid
 
 
-@dataclass(frozen=True)
-class DetailExtras:
+class DetailExtras(msgspec.Struct, frozen=True):
     """What the detail pane shows beyond the run's own information (from the store)."""
 
     position: str = ""

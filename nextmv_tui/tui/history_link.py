@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from nextmv_tui.cloud.history import HistoryOptions
 from nextmv_tui.tui.state import Change, HistoryBounds, RunStore
@@ -31,8 +32,7 @@ def bounds_of(options: HistoryOptions) -> HistoryBounds:
     return HistoryBounds(max_runs=options.max_runs, max_age=options.max_age)
 
 
-@dataclass
-class _Problem:
+class _Problem(msgspec.Struct):
     message: str
     retry_at: float
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 Phase = Literal["idle", "waiting", "due", "in_flight"]
 ConnectionState = Literal["connecting", "online", "offline", "error", "limited", "auth", "tls"]
@@ -32,8 +33,7 @@ MIN_DELAY = 0.01
 MAX_EXPONENT = 6
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     """What the owner must do with its timer."""
 
     action: Literal["now", "wait", "cancel", "keep"]
@@ -45,8 +45,7 @@ KEEP = Decision("keep")
 CANCEL = Decision("cancel")
 
 
-@dataclass(frozen=True)
-class PollerConfig:
+class PollerConfig(msgspec.Struct, frozen=True):
     interval: float
     """Seconds between polls when healthy (changed live by faster/slower)."""
     max_backoff: float = 30.0

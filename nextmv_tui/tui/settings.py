@@ -1,19 +1,20 @@
 """Everything the monitor needs to start, resolved before Textual runs.
 
-One plain dataclass so the CLI, the tests, the benchmarks and the screenshot script build
-the same app through ``make_app(settings)``. Clocks and the HTTP transport are injectable:
-tests use them for determinism (snapshots) and to inject faults a real server cannot
-produce; production leaves them at their defaults.
+One plain record (a ``msgspec.Struct``: cheap to create at launch) so the CLI, the tests,
+the benchmarks and the screenshot script build the same app through ``make_app(settings)``.
+Clocks and the HTTP transport are injectable: tests use them for determinism (snapshots)
+and to inject faults a real server cannot produce; production leaves them at their defaults.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from nextmv_tui.cloud.config import ClientConfig
 from nextmv_tui.cloud.history import HistoryOptions
@@ -51,8 +52,7 @@ def next_refresh(current: float, faster: bool) -> float:
     return larger[0] if larger else REFRESH_STEPS[-1]
 
 
-@dataclass
-class Settings:
+class Settings(msgspec.Struct):
     """Resolved options of one monitor session."""
 
     config: ClientConfig
@@ -67,18 +67,18 @@ class Settings:
     clock: Callable[[], datetime] = _utcnow
     """Wall clock for relative times ("3m ago"); fixed in snapshot tests."""
     monotonic: Callable[[], float] = time.monotonic
-    transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    transport: httpx.AsyncBaseTransport | None = None
     """Test hook: an httpx transport for the client (fault injection, fixed data)."""
     request_timeout: float = 10.0
     """Per-request timeout of the monitor's client; the poll loop does its own backoff."""
-    prefetch: QueuePrefetch | None = field(default=None, repr=False)
+    prefetch: QueuePrefetch | None = None
     """The first queue request, started by the CLI before the imports (launch time)."""
     max_backoff: float = 30.0
     """Longest wait between queue retries while offline (tests shorten it)."""
     keymap_path: Path | None = None
     """The user's keymap file (the CLI passes the platform config dir's ``keymap.yaml``);
     None: default keys only (tests)."""
-    history: HistoryOptions = field(default_factory=HistoryOptions)
+    history: HistoryOptions = msgspec.field(default_factory=HistoryOptions)
     """Run history bounds and cadence (``--history``; see cloud/history.py)."""
     screenshot_dir: Path | None = None
     """Where the palette's Screenshot saves SVGs; None: the current folder."""

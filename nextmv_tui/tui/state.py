@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from nextmv_tui.cloud.history import DEFAULT_MAX_AGE, DEFAULT_MAX_RUNS
 from nextmv_tui.cloud.queue_reader import QueueEntry, QueueSnapshot
@@ -43,8 +44,7 @@ COUNT_ORDER = ("running", "queued", "finishing", "succeeded", "failed", "cancele
 """More runs added at once than this (and than are known): positions rebuilt, not filed."""
 
 
-@dataclass(frozen=True)
-class HistoryBounds:
+class HistoryBounds(msgspec.Struct, frozen=True):
     """What the run history keeps (``cloud.history.HistoryOptions``'s bounds)."""
 
     max_runs: int = DEFAULT_MAX_RUNS
@@ -84,8 +84,7 @@ def _summary_fields(row: RunRow, summary: RunSummary) -> None:
         row.duration_ms = duration if duration is not None else row.duration_ms
 
 
-@dataclass(slots=True)
-class RunRow:
+class RunRow(msgspec.Struct):
     """One run as the monitor shows it."""
 
     run_id: str
@@ -158,18 +157,17 @@ def _shown(row: RunRow) -> tuple[object, ...]:
     )
 
 
-@dataclass
-class Change:
+class Change(msgspec.Struct):
     """The effect of one update on the store, for the table and notifications."""
 
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    left: list[str] = field(default_factory=list)
+    added: list[str] = msgspec.field(default_factory=list)
+    changed: list[str] = msgspec.field(default_factory=list)
+    removed: list[str] = msgspec.field(default_factory=list)
+    left: list[str] = msgspec.field(default_factory=list)
     """Runs that just left the queue: fetch their final state once."""
-    finished: list[str] = field(default_factory=list)
+    finished: list[str] = msgspec.field(default_factory=list)
     """Runs that just became final (notify if marked or submitted here)."""
-    reparse: list[str] = field(default_factory=list)
+    reparse: list[str] = msgspec.field(default_factory=list)
     """Queue entries reported unchanged for runs the store no longer has: the queue reader
     must parse them again next time (``QueueReader.forget``)."""
 

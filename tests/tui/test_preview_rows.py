@@ -4,8 +4,9 @@ nothing (no flicker), and a withdrawn preview leaves the store as if it never ca
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timezone
+
+import msgspec.structs
 
 from nextmv_tui.cloud.queue_reader import QueueReader
 from nextmv_tui.tui.state import RunStore
@@ -16,7 +17,7 @@ NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def rows(store: RunStore) -> list[dict[str, object]]:
-    return [dataclasses.asdict(row) for row in store.rows.values()]
+    return [msgspec.structs.asdict(row) for row in store.rows.values()]
 
 
 def test_preview_rows_equal_validated_rows_and_validation_changes_nothing():

@@ -6,8 +6,6 @@ messages; the app owns the filter text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual import on
 from textual.binding import Binding
 from textual.message import Message
@@ -19,15 +17,17 @@ class FilterBar(Input):
 
     BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
 
-    @dataclass
     class FilterChanged(Message):
-        text: str
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
-    @dataclass
     class Done(Message):
         """Focus should go back to the table (Enter or Esc)."""
 
-        cleared: bool
+        def __init__(self, cleared: bool) -> None:
+            super().__init__()
+            self.cleared = cleared
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(placeholder="filter: text in any column (Enter keeps, Esc clears)", id=id)

@@ -11,8 +11,8 @@ screen's bindings change (availability, keymap) and on resize; a click runs the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+import msgspec
 from rich.text import Text
 from textual import events
 from textual.widgets import Static
@@ -22,8 +22,7 @@ from nextmv_tui.tui.format import fit_by_priority
 GAP = "  "
 
 
-@dataclass(frozen=True)
-class KeyEntry:
+class KeyEntry(msgspec.Struct, frozen=True):
     key: str
     """Textual key name (what a click simulates)."""
     display: str

@@ -8,9 +8,9 @@ whole (``format.fit_by_priority``) instead of the line being cut in the middle o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from rich.text import Text
 from textual.widgets import Static
 
@@ -39,8 +39,7 @@ def _interval(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-@dataclass
-class HeaderInfo:
+class HeaderInfo(msgspec.Struct):
     """Everything the header line shows."""
 
     endpoint: str
@@ -164,8 +163,7 @@ class ProblemLine(Static):
         self.update(safe(detail, multiline=True))
 
 
-@dataclass
-class Summary:
+class Summary(msgspec.Struct):
     """Everything the summary line shows."""
 
     counts: dict[str, int]
