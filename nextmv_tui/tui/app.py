@@ -21,7 +21,7 @@ from textual.screen import Screen
 from nextmv_tui.cloud.errors import RequestTimeoutError
 from nextmv_tui.cloud.queue_reader import QueueReader
 from nextmv_tui.cloud.retry import RetryPolicy
-from nextmv_tui.tui import actions, collector, loop_probe, loop_trace
+from nextmv_tui.tui import actions, collector, loop_probe, loop_trace, textual_fixes
 from nextmv_tui.tui.beyond_queue import BeyondQueueMixin
 from nextmv_tui.tui.connection import classify
 from nextmv_tui.tui.format import clean
@@ -63,6 +63,7 @@ class NextmvTuiApp(
     """Screen classes by size: the stylesheet lays out 80x24, 100x30 and 160x45 from them."""
 
     def __init__(self, settings: Settings) -> None:
+        textual_fixes.apply()
         super().__init__()
         self.settings = settings
         self._first_config = settings.config
