@@ -431,6 +431,15 @@ def use(monkeypatch: pytest.MonkeyPatch) -> Callable[[LocalService], None]:
     return point
 
 
+def fresh_python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (what it imports starts from nothing); its
+    stripped stdout. Fails the test, with the stderr, if it exits non-zero."""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def one_error_line(err: str) -> str:
     """The single ``nextmv-tui: error:`` line of a failed command's stderr."""
     lines = [line for line in err.splitlines() if line.startswith("nextmv-tui: error:")]

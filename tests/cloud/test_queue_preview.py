@@ -4,8 +4,6 @@ left to ``read``, whose error still names the field; a preview is never "known".
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from nextmv_tui.cloud.errors import MalformedResponseError
 from nextmv_tui.cloud.queue_reader import PreviewEntry, QueueReader
 from tests.cloud.test_queue_reader import body, entry
+from tests.conftest import fresh_python
 
 FIELDS = ("id", "user_email", "name", "description", "created_at", "application_id",
           "application_instance_id", "application_version_id", "execution_class",
@@ -108,7 +107,5 @@ def test_preview_imports_no_pydantic():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('pydantic', 'pydantic_core') or m == 'nextmv_tui.cloud.models'))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    out = fresh_python(code)
+    assert out == "[]"

@@ -4,8 +4,9 @@ what ``nextmv-tui`` imports up to ``app.run()``; no timing."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
+
+from tests.conftest import fresh_python
 
 LAUNCH = (
     "nextmv_tui.cli", "nextmv_tui.cli.monitor", "nextmv_tui.cli.lifecycle",
@@ -37,10 +38,8 @@ def test_the_first_frame_imports_nothing_it_does_not_draw():
         "    importlib.import_module(name)\n"
         f"print(','.join(m for m in {LATER!r} if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"imported before the first frame: {result.stdout}"
+    out = fresh_python(code)
+    assert out == "", f"imported before the first frame: {out}"
 
 
 def test_the_first_frame_creates_no_dataclass_of_ours():
@@ -61,10 +60,8 @@ def test_the_first_frame_creates_no_dataclass_of_ours():
         "         for c in classes(module, name) if dataclasses.is_dataclass(c)}\n"
         "print(','.join(sorted(found)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"dataclasses before the first frame: {result.stdout}"
+    out = fresh_python(code)
+    assert out == "", f"dataclasses before the first frame: {out}"
 
 
 def test_no_keymap_file_imports_no_yaml(tmp_path):
@@ -75,10 +72,8 @@ def test_no_keymap_file_imports_no_yaml(tmp_path):
         f"assert load_keymap(Path({str(tmp_path / 'keymap.yaml')!r})) == {{}}\n"
         "print('yaml' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    out = fresh_python(code)
+    assert out == "False"
 
 
 def test_the_client_is_first_imported_off_the_event_loop(tmp_path, monkeypatch):
