@@ -106,6 +106,28 @@ async def test_keys_typed_while_the_dialog_opens_are_not_lost() -> None:
         assert app.is_running
 
 
+async def test_keys_typed_fast_after_tab_go_to_the_next_field() -> None:
+    """A burst (a fast typist, a paste, tmux send-keys): every key is queued before the app
+    handles the first. Tab must move focus before the keys after it are handed out; as a
+    plain binding it waited for the path field to pass it back, and "knap" was appended to
+    the path (found trying the dialog in tmux)."""
+    app = fixed_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settled(pilot, app, "run-8p0a2s4d")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen), 5)
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.focused is field(screen, "path"), 5)
+        burst = [*(("full_stop" if c == "." else c, c) for c in "in.json"), ("tab", None),
+                 *((c, c) for c in "knap"), ("shift+tab", None), ("x", "x")]
+        for key, char in burst:
+            app._driver.send_message(events.Key(key, char))
+        # A field selects its text when focused, so typing replaces it: "knap" replaced the
+        # default application, and "x", after shift+tab, the path.
+        await wait_until(pilot, lambda: field(screen, "path").value == "x", 5)
+        assert field(screen, "app_id").value == "knap"
+
+
 async def test_per_run_fields_start_empty_application_options_class_are_remembered(
     inprocess_service: InProcessService,
 ) -> None:
