@@ -146,21 +146,17 @@ def ensure_running(
         port = 0  # taken (e.g. by the service of another data dir): any free port will do
     try:
         proc, endpoint = _start(data_dir, port, timeout, cancel)
-    except _PortUnavailable as taken:
+    except _PortUnavailable:
         if exact_port or not port:
-            raise taken.error from None
+            raise
         # Free when checked, taken when the service bound it (another process between the
         # two: two monitors starting at once); any free port will do.
         proc, endpoint = _start(data_dir, 0, timeout, cancel)
     return LocalServiceHandle(endpoint, api_key, True, data_dir, True, proc.pid, proc)
 
 
-class _PortUnavailable(Exception):
-    """The service could not listen on the port it was given (``error`` says so)."""
-
-    def __init__(self, error: LauncherError) -> None:
-        super().__init__(str(error))
-        self.error = error
+class _PortUnavailable(LauncherError):
+    """The service could not listen on the port it was given."""
 
 
 def _start(
@@ -183,7 +179,7 @@ def _start(
     except LauncherError as error:
         _reap(proc)
         if proc.returncode == EXIT_PORT_UNAVAILABLE:
-            raise _PortUnavailable(error) from None
+            raise _PortUnavailable(str(error)) from None
         raise
     except BaseException:
         _reap(proc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal, TypeVar
 
 from textual.await_complete import AwaitComplete
+from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -65,7 +66,17 @@ class DialogScreen(OnceModal[ResultType]):
     """A modal with a ``MessageLine``; ``message_text`` is what it currently says.
 
     It starts with the app's breakpoint classes for the current size (Textual sets them on a
-    resize only), so a dialog's first paint already has the layout of its terminal size."""
+    resize only), so a dialog's first paint already has the layout of its terminal size.
+
+    Tab and shift+tab are priority bindings here: the app moves focus when it reads the key,
+    before it hands the keys typed after it to a widget. As Textual's plain screen bindings
+    they waited for the focused field to pass the key back up, and in a fast burst
+    ("path<tab>app", a paste) the keys after tab landed in the old field."""
+
+    BINDINGS = [
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    ]
 
     def __init__(self) -> None:
         super().__init__(classes="dialog-screen")

@@ -96,11 +96,6 @@ class SubmitScreen(OffersChoices):
 
     BINDINGS = [
         Binding("escape", "close", "Close / abort", show=False),
-        # Priority: the app moves focus when it reads the key, before it hands the keys
-        # typed after it to a widget. Otherwise tab waits for the field to pass it back up,
-        # and in a fast burst ("path<tab>app") the keys after it land in the old field.
-        Binding("tab", "app.focus_next", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
     ]
     AUTO_FOCUS = "#submit-fields Input"
     """Focus a text field the moment the screen is shown (keys typed while it opens land
