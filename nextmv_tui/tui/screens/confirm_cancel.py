@@ -97,7 +97,7 @@ class ConfirmCancelScreen(OnceModal[bool]):
                              id="confirm-yes", variant="error")
 
     def on_mount(self) -> None:
-        self.query_one("#confirm-no", Button).focus()
+        self.focus_first("#confirm-no")
 
     @on(Button.Pressed, "#confirm-yes")
     def action_confirm(self) -> None:

@@ -61,6 +61,15 @@ class OnceModal(ModalScreen[ResultType]):
         self._dismissed = True
         return super().dismiss(result)
 
+    def focus_first(self, selector: str) -> None:
+        """Focus the first widget that matches, if the screen still has it. A screen pushed
+        just before the app exits (a key, then the terminal closed) is mounted after its
+        children were removed: ``query_one`` raised there and ended the monitor with a
+        traceback."""
+        for widget in self.query(selector):
+            widget.focus()
+            return
+
 
 class DialogScreen(OnceModal[ResultType]):
     """A modal with a ``MessageLine``; ``message_text`` is what it currently says.
@@ -91,4 +100,6 @@ class DialogScreen(OnceModal[ResultType]):
         return self.query_one(MessageLine).text
 
     def show_message(self, text: str, kind: Kind = "") -> None:
-        self.query_one(MessageLine).show(text, kind)
+        """Nothing to show on a screen that is being taken down (see ``focus_first``)."""
+        for line in self.query(MessageLine):
+            line.show(text, kind)

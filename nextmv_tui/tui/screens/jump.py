@@ -25,7 +25,7 @@ class JumpScreen(DialogScreen[str | None]):
             yield MessageLine(id="jump-message")
 
     def on_mount(self) -> None:
-        self.query_one("#jump-run-id", Input).focus()
+        self.focus_first("#jump-run-id")
 
     @on(Input.Submitted, "#jump-run-id")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -92,7 +92,7 @@ class ProfileScreen(DialogScreen[ProfileChoice | None]):
     def on_mount(self) -> None:
         if self._problem:
             self.show_message(self._problem, "warning")
-        self.query_one(OptionList).focus()
+        self.focus_first("#profile-list")
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

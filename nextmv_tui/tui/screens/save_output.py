@@ -84,7 +84,7 @@ class SaveOutputScreen(DialogScreen[Path | None]):
                 yield Button("Save", id="save-go", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#save-path", Input).focus()
+        self.focus_first("#save-path")
 
     @on(Input.Changed, "#save-path")
     def _path_edited(self) -> None:
