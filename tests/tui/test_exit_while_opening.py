@@ -68,16 +68,20 @@ def test_every_dialog_of_the_package_is_covered() -> None:
     assert ours - covered == set()
 
 
+@pytest.mark.parametrize("pauses", [0, 2])
 @pytest.mark.parametrize("dialog", DIALOGS)
 async def test_a_dialog_opened_just_before_exit_never_ends_in_a_traceback(
-    make_inprocess_service, dialog: str
+    make_inprocess_service, dialog: str, pauses: int
 ) -> None:
+    """``pauses`` moves the exit through the dialog's first moments: 0 exits with its mount
+    still queued, more let it mount and run what it scheduled after its first refresh."""
     service = await make_inprocess_service(concurrency=0)
     app = app_for(service)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.main.is_mounted, 10)
         app.push_screen(DIALOGS[dialog](app))
-        # no pause: the app exits with the dialog's mount still queued
+        for _ in range(pauses):
+            await pilot.pause()
     assert app._exception is None
     assert app.return_code in (0, None)
 
