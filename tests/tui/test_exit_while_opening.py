@@ -94,3 +94,31 @@ async def test_the_monitor_exiting_before_its_first_frame_never_ends_in_a_traceb
     async with app.run_test(size=SIZE):
         pass
     assert app._exception is None
+
+
+FOCUSED_FIRST = {
+    "ConfirmCancelScreen": "confirm-no",  # the safe button: a reflexive enter keeps the run
+    "ConfirmCancelScreen, several runs": "confirm-no",
+    "SaveOutputScreen": "save-path",
+    "JumpScreen": "jump-run-id",
+    "ProfileScreen": "profile-list",
+    "SubmitScreen": "field-path",
+    "SubmitScreen, with a path": "field-app_id",
+}
+
+
+@pytest.mark.parametrize("dialog", FOCUSED_FIRST)
+async def test_a_dialog_that_stays_open_focuses_its_first_field(
+    make_inprocess_service, dialog: str
+) -> None:
+    """The same dialogs, left open: each focuses where typing belongs (``AUTO_FOCUS`` and
+    the submit dialog's own choice), so the guard against exit costs nothing here."""
+    service = await make_inprocess_service(concurrency=0)
+    app = app_for(service)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.main.is_mounted, 10)
+        screen = DIALOGS[dialog](app)
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: app.screen is screen and screen.focused is not None, 5)
+        await pilot.pause()
+        assert screen.focused is not None and screen.focused.id == FOCUSED_FIRST[dialog]

@@ -33,6 +33,7 @@ class ConfirmCancelScreen(OnceModal[bool]):
         Binding("y", "confirm", "Cancel the run", show=False),
         Binding("n,escape", "decline", "Keep the run", show=False),
     ]
+    AUTO_FOCUS = "#confirm-no"
 
     def __init__(
         self, run_id: str, app_id: str, name: str, *, others: Sequence[RunRef] = (),
@@ -95,9 +96,6 @@ class ConfirmCancelScreen(OnceModal[bool]):
                              variant="primary")
                 yield Button(f"Cancel {len(self.runs)} runs (y)" if many else "Cancel run (y)",
                              id="confirm-yes", variant="error")
-
-    def on_mount(self) -> None:
-        self.focus_first("#confirm-no")
 
     @on(Button.Pressed, "#confirm-yes")
     def action_confirm(self) -> None:

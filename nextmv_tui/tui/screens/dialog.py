@@ -51,7 +51,12 @@ class OnceModal(ModalScreen[ResultType]):
     """A modal screen that is dismissed once. Keys typed fast reach it until it is gone: a
     second enter (or enter then escape) dismissed it again, which handed a second result to
     a caller that already had one (``InvalidStateError`` from a ``push_screen_wait``
-    future: the monitor exited) and popped the screen under it too."""
+    future: the monitor exited) and popped the screen under it too.
+
+    What a dialog focuses first is its ``AUTO_FOCUS`` (Textual looks it up with ``query``
+    when the screen is shown), never a ``query_one`` when mounted: a screen pushed just
+    before the app exits (a key, then the terminal closed) is mounted after its children
+    were removed, and ``query_one`` raised there and ended the monitor with a traceback."""
 
     _dismissed = False
 
@@ -60,15 +65,6 @@ class OnceModal(ModalScreen[ResultType]):
             return AwaitComplete()
         self._dismissed = True
         return super().dismiss(result)
-
-    def focus_first(self, selector: str) -> None:
-        """Focus the first widget that matches, if the screen still has it. A screen pushed
-        just before the app exits (a key, then the terminal closed) is mounted after its
-        children were removed: ``query_one`` raised there and ended the monitor with a
-        traceback."""
-        for widget in self.query(selector):
-            widget.focus()
-            return
 
 
 class DialogScreen(OnceModal[ResultType]):
@@ -100,6 +96,6 @@ class DialogScreen(OnceModal[ResultType]):
         return self.query_one(MessageLine).text
 
     def show_message(self, text: str, kind: Kind = "") -> None:
-        """Nothing to show on a screen that is being taken down (see ``focus_first``)."""
+        """Nothing to show on a screen that is being taken down (see ``OnceModal``)."""
         for line in self.query(MessageLine):
             line.show(text, kind)

@@ -15,6 +15,7 @@ class JumpScreen(DialogScreen[str | None]):
     """Returns the stripped run ID, or None when closed."""
 
     BINDINGS = [Binding("escape", "close", "Close", show=False)]
+    AUTO_FOCUS = "#jump-run-id"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="jump-dialog", classes="dialog") as dialog:
@@ -23,9 +24,6 @@ class JumpScreen(DialogScreen[str | None]):
             yield Label("Run ID:")
             yield Input(placeholder="e.g. latest-abc123", id="jump-run-id")
             yield MessageLine(id="jump-message")
-
-    def on_mount(self) -> None:
-        self.focus_first("#jump-run-id")
 
     @on(Input.Submitted, "#jump-run-id")
     def _submitted(self, event: Input.Submitted) -> None:

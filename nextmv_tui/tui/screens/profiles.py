@@ -45,6 +45,7 @@ class ProfileScreen(DialogScreen[ProfileChoice | None]):
     """Returns the chosen profile, or None when closed."""
 
     BINDINGS = [Binding("escape", "close", "Close", show=False)]
+    AUTO_FOCUS = "#profile-list"
 
     def __init__(self, first: ClientConfig, current: ClientConfig) -> None:
         super().__init__()
@@ -92,7 +93,6 @@ class ProfileScreen(DialogScreen[ProfileChoice | None]):
     def on_mount(self) -> None:
         if self._problem:
             self.show_message(self._problem, "warning")
-        self.focus_first("#profile-list")
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -62,6 +62,7 @@ class SaveOutputScreen(DialogScreen[Path | None]):
     when canceled."""
 
     BINDINGS = [Binding("escape", "close", "Close", show=False)]
+    AUTO_FOCUS = "#save-path"
 
     def __init__(self, default_path: Path, count: int = 0) -> None:
         super().__init__()
@@ -82,9 +83,6 @@ class SaveOutputScreen(DialogScreen[Path | None]):
             with Horizontal(id="save-buttons", classes="buttons"):
                 yield Button("Close", id="save-close")
                 yield Button("Save", id="save-go", variant="primary")
-
-    def on_mount(self) -> None:
-        self.focus_first("#save-path")
 
     @on(Input.Changed, "#save-path")
     def _path_edited(self) -> None:
